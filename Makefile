@@ -1,0 +1,53 @@
+# simkafka: two commands for a fresh machine.
+#   make lab    open the course in JupyterLab (simulator; no broker needed)
+#   make test   run every test; starts Kafka and RabbitMQ if needed and stops what it started
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.simkafka-installed
+LAB_PORT ?= 8888
+PYTEST_ARGS ?=
+
+.PHONY: env lab test test-sim brokers-up brokers-down brokers-status bench lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "simkafka needs Python 3.11 or newer: install it, or run make PYTHON=python3.11 ...")'
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV) || { echo "could not create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[real,lab,test,bench]'
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+lab: env
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT)
+
+# The whole suite: unit, property, fidelity and broker tests, doctests, and the notebooks under nbval.
+test: env
+	$(VPY) -m simkafka.brokers run -- $(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks \
+	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval.cfg
+
+# The suite without starting brokers (broker tests skip unless SIMKAFKA_REQUIRE_BROKERS=1).
+test-sim: env
+	$(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks \
+	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval.cfg
+
+brokers-up: env
+	$(VPY) -m simkafka.brokers up
+
+brokers-down: env
+	$(VPY) -m simkafka.brokers down
+
+brokers-status: env
+	$(VPY) -m simkafka.brokers status
+
+bench: env
+	$(VPY) benchmarks/run.py
+
+lint: env
+	$(VPY) -m ruff check src tests benchmarks
+	$(VPY) -m ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
