@@ -1,0 +1,345 @@
+"""One partition's log: an append-only, ordered, immutable sequence of records.
+
+Offsets start at 0 and never repeat. Records live in segments; retention deletes
+whole segments, oldest first, so the log start offset jumps. Sizes follow Kafka's
+record batch format (magic v2), so ``segment.bytes`` and ``retention.bytes`` mean
+what they mean on a broker.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .records import CREATE_TIME, ConsumerRecord
+
+#: Bytes of a record batch header in Kafka's v2 format (DefaultRecordBatch.RECORD_BATCH_OVERHEAD).
+BATCH_OVERHEAD = 61
+
+
+def varint_size(value: int) -> int:
+    """Bytes Kafka's zig-zag varint encoding takes for ``value`` (ByteUtils.sizeOfVarint).
+
+    >>> [varint_size(v) for v in (0, -1, 63, 64, 100_000)]
+    [1, 1, 1, 2, 3]
+    """
+    v = (value << 1) ^ (value >> 63)
+    size = 1
+    while v >= 0x80:
+        v >>= 7
+        size += 1
+    return size
+
+
+def record_size(
+    key_size: int, value_size: int, header_size: int, offset_delta: int, timestamp_delta: int
+) -> int:
+    """Bytes one record takes inside a v2 batch (DefaultRecord.sizeInBytes).
+
+    ``key_size``/``value_size`` are -1 for a null key or value; ``header_size`` is the
+    encoded headers' bytes including their count.
+
+    >>> record_size(6, 100, 1, 0, 0)
+    115
+    """
+    body = 1 + varint_size(timestamp_delta) + varint_size(offset_delta)
+    body += varint_size(key_size) + max(key_size, 0)
+    body += varint_size(value_size) + max(value_size, 0)
+    body += header_size
+    return varint_size(body) + body
+
+
+def headers_size(headers: Sequence[tuple[str, bytes]] | None) -> int:
+    """Bytes of a record's encoded headers, count included (as in DefaultRecord)."""
+    if not headers:
+        return 1
+    size = varint_size(len(headers))
+    for hkey, hvalue in headers:
+        kb = len(hkey.encode("utf-8"))
+        size += varint_size(kb) + kb
+        if hvalue is None:
+            size += varint_size(-1)
+        else:
+            size += varint_size(len(hvalue)) + len(hvalue)
+    return size
+
+
+@dataclass
+class Segment:
+    """A run of consecutive records; the newest segment of a log is the active one."""
+
+    base_offset: int
+    created_ms: int
+    records: list[ConsumerRecord] = field(default_factory=list)
+    size_bytes: int = 0
+    largest_timestamp: int = -1
+
+    @property
+    def next_offset(self) -> int:
+        return self.base_offset + len(self.records)
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """The per-topic settings the simulator models, named as Kafka's topic configs.
+
+    Defaults are Kafka 4.x broker defaults. ``retention_ms=-1`` and
+    ``retention_bytes=-1`` mean keep forever.
+    """
+
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    retention_bytes: int = -1
+    segment_bytes: int = 1024 * 1024 * 1024
+    segment_ms: int = 7 * 24 * 3600 * 1000
+    message_timestamp_type: str = "CreateTime"
+
+    #: Kafka topic config names this class accepts, mapped to field names.
+    NAMES = {
+        "retention.ms": "retention_ms",
+        "retention.bytes": "retention_bytes",
+        "segment.bytes": "segment_bytes",
+        "segment.ms": "segment_ms",
+        "message.timestamp.type": "message_timestamp_type",
+        "cleanup.policy": None,
+    }
+
+    @classmethod
+    def from_kafka(cls, configs: dict[str, object] | None) -> TopicConfig:
+        """Build from Kafka-named configs (``{"retention.ms": "60000"}``), validated as Kafka does."""
+        from .errors import InvalidConfigurationError
+
+        values: dict[str, object] = {}
+        for name, raw in (configs or {}).items():
+            if name not in cls.NAMES:
+                known = ", ".join(sorted(cls.NAMES))
+                raise InvalidConfigurationError(
+                    f"topic config {name!r} is not modelled by the simulator; use one of: {known}"
+                )
+            attr = cls.NAMES[name]
+            if attr is None:
+                if str(raw) != "delete":
+                    raise InvalidConfigurationError(
+                        f"cleanup.policy={raw!r} is not modelled; the simulator only deletes "
+                        "old segments (cleanup.policy=delete), it does not compact"
+                    )
+                continue
+            if attr == "message_timestamp_type":
+                if raw not in ("CreateTime", "LogAppendTime"):
+                    raise InvalidConfigurationError(
+                        f"message.timestamp.type must be CreateTime or LogAppendTime, not {raw!r}"
+                    )
+                values[attr] = raw
+                continue
+            try:
+                values[attr] = int(raw)  # type: ignore[call-overload]
+            except (TypeError, ValueError):
+                raise InvalidConfigurationError(
+                    f"topic config {name} must be a whole number, got {raw!r}"
+                ) from None
+        config = cls(**values)  # type: ignore[arg-type]
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Reject values a Kafka 4.x broker rejects (LogConfig's validators)."""
+        from .errors import InvalidConfigurationError
+
+        if self.segment_bytes < MIN_SEGMENT_BYTES:
+            raise InvalidConfigurationError(
+                f"segment.bytes={self.segment_bytes} is below Kafka's minimum of "
+                f"{MIN_SEGMENT_BYTES} (1 MiB); to see segments roll sooner, lower segment.ms"
+            )
+        if self.segment_ms < 1:
+            raise InvalidConfigurationError(f"segment.ms must be at least 1, got {self.segment_ms}")
+        if self.retention_ms < -1:
+            raise InvalidConfigurationError(
+                f"retention.ms must be -1 (keep forever) or at least 0, got {self.retention_ms}"
+            )
+
+
+#: Kafka 4.x refuses smaller segments (LogConfig: segment.bytes at least 1 MiB).
+MIN_SEGMENT_BYTES = 1024 * 1024
+
+
+class PartitionLog:
+    """The records of one partition, in segments, addressed by offset.
+
+    >>> log = PartitionLog("accounts", 0, TopicConfig())
+    >>> log.append([(b"acct-1", b"created", [], 1000)], now_ms=1000)
+    (0, 1)
+    >>> log.log_start_offset, log.log_end_offset
+    (0, 1)
+    >>> log.read(0, 10)[0].value
+    b'created'
+    """
+
+    def __init__(self, topic: str, partition: int, config: TopicConfig) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.config = config
+        self.segments: list[Segment] = [Segment(base_offset=0, created_ms=0)]
+        self._bases: list[int] = [0]
+        self.log_start_offset = 0
+
+    @property
+    def log_end_offset(self) -> int:
+        """The offset the next appended record will get (the high watermark on one broker)."""
+        return self.segments[-1].next_offset
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(s.size_bytes for s in self.segments)
+
+    def __len__(self) -> int:
+        """Records currently retained."""
+        return self.log_end_offset - self.log_start_offset
+
+    def append(
+        self,
+        batch: Sequence[tuple[bytes | None, bytes | None, list, int]],
+        now_ms: int,
+        sizes: Sequence[tuple[int, int, int]] | None = None,
+    ) -> tuple[int, int]:
+        """Append one producer batch of ``(key, value, headers, timestamp)``; return (base offset, count).
+
+        The batch lands in the active segment, rolled first if it would overflow
+        ``segment.bytes`` or the segment is older than ``segment.ms``.
+        ``sizes`` optionally carries the serialized (key, value, headers) sizes.
+        """
+        if not batch:
+            return self.log_end_offset, 0
+        first_ts = batch[0][3]
+        log_append = self.config.message_timestamp_type == "LogAppendTime"
+        batch_bytes = BATCH_OVERHEAD
+        if sizes is None:
+            sizes = [
+                (-1 if k is None else len(k), -1 if v is None else len(v), headers_size(h))
+                for k, v, h, _ in batch
+            ]
+        for i, ((_k, _v, _h, ts), (ks, vs, hs)) in enumerate(zip(batch, sizes, strict=True)):
+            batch_bytes += record_size(ks, vs, hs, i, 0 if log_append else ts - first_ts)
+
+        active = self.segments[-1]
+        if active.records and (
+            active.size_bytes + batch_bytes > self.config.segment_bytes
+            or now_ms - active.created_ms >= self.config.segment_ms
+        ):
+            active = self._roll(now_ms)
+        elif not active.records:
+            active.created_ms = now_ms
+
+        base = active.next_offset
+        topic, partition = self.topic, self.partition
+        ts_type = 1 if log_append else CREATE_TIME
+        out = active.records
+        largest = active.largest_timestamp
+        for i, ((k, v, h, ts), (ks, vs, hs)) in enumerate(zip(batch, sizes, strict=True)):
+            if log_append:
+                ts = now_ms
+            if ts > largest:
+                largest = ts
+            out.append(
+                ConsumerRecord(topic, partition, 0, base + i, ts, ts_type, k, v, h, None, ks, vs, hs)
+            )
+        active.largest_timestamp = largest
+        active.size_bytes += batch_bytes
+        return base, len(batch)
+
+    def _roll(self, now_ms: int) -> Segment:
+        seg = Segment(base_offset=self.log_end_offset, created_ms=now_ms)
+        self.segments.append(seg)
+        self._bases.append(seg.base_offset)
+        return seg
+
+    def maybe_roll(self, now_ms: int) -> bool:
+        """Roll a non-empty active segment older than ``segment.ms``, as the log cleaner's check does."""
+        active = self.segments[-1]
+        if active.records and now_ms - active.created_ms >= self.config.segment_ms:
+            self._roll(now_ms)
+            return True
+        return False
+
+    def read(self, offset: int, max_records: int) -> list[ConsumerRecord]:
+        """Records from ``offset`` on, at most ``max_records``; the caller checks the range."""
+        end = min(offset + max_records, self.log_end_offset)
+        if offset >= end:
+            return []
+        i = bisect_right(self._bases, offset) - 1
+        seg = self.segments[i]
+        lo = offset - seg.base_offset
+        hi = end - seg.base_offset
+        if hi <= len(seg.records):
+            return seg.records[lo:hi]
+        out = seg.records[lo:]
+        for seg in self.segments[i + 1 :]:
+            need = end - seg.base_offset
+            out.extend(seg.records[: max(need, 0)])
+            if need <= len(seg.records):
+                break
+        return out
+
+    def all_records(self) -> list[ConsumerRecord]:
+        """Every retained record, oldest first."""
+        out: list[ConsumerRecord] = []
+        for seg in self.segments:
+            out.extend(seg.records)
+        return out
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """The first (offset, timestamp) whose timestamp is at or after ``timestamp``, or None."""
+        for seg in self.segments:
+            if seg.largest_timestamp < timestamp:
+                continue
+            for rec in seg.records:
+                if rec.timestamp >= timestamp:
+                    return rec.offset, rec.timestamp
+        return None
+
+    def apply_retention(self, now_ms: int) -> list[Segment]:
+        """Delete whole segments past ``retention.ms`` or beyond ``retention.bytes``; return them.
+
+        As in Kafka's UnifiedLog.deleteOldSegments: segments are examined oldest
+        first and deletion stops at the first one that is kept; if every segment,
+        the active one included, is deletable, a new empty active segment is rolled
+        first so the log end offset is kept.
+        """
+        deleted: list[Segment] = []
+        retention_ms = self.config.retention_ms
+        if retention_ms >= 0:
+            deleted += self._delete_while(lambda seg: now_ms - seg.largest_timestamp > retention_ms)
+        retention_bytes = self.config.retention_bytes
+        if retention_bytes >= 0:
+            excess = [self.size_bytes - retention_bytes]
+
+            def too_big(seg: Segment) -> bool:
+                if excess[0] - seg.size_bytes >= 0:
+                    excess[0] -= seg.size_bytes
+                    return True
+                return False
+
+            deleted += self._delete_while(too_big)
+        return deleted
+
+    def _delete_while(self, predicate) -> list[Segment]:
+        count = 0
+        for seg in self.segments:
+            if not seg.records or not predicate(seg):
+                break
+            count += 1
+        if count == 0:
+            return []
+        if count == len(self.segments):
+            self._roll(self.segments[-1].created_ms)
+        deleted = self.segments[:count]
+        del self.segments[:count]
+        del self._bases[:count]
+        self.log_start_offset = self.segments[0].base_offset
+        return deleted
+
+    def delete_records_before(self, offset: int) -> None:
+        """Move the log start offset forward (the admin DeleteRecords call), dropping whole segments."""
+        self.log_start_offset = max(self.log_start_offset, offset)
+        while len(self.segments) > 1 and self.segments[1].base_offset <= offset:
+            del self.segments[0]
+            del self._bases[0]
