@@ -1,0 +1,104 @@
+"""``python -m simkafka.brokers up|down|status|run -- CMD...``: real brokers on 127.0.0.1.
+
+- ``up [kafka|rabbitmq]``: start each broker unless it runs; exit 1 if one could not start.
+- ``down [kafka|rabbitmq]``: stop only what this launcher started (its pid file).
+- ``status [kafka|rabbitmq]``: one line per broker.
+- ``run -- CMD...``: start the brokers that do not run, run CMD, stop the brokers this call
+  started, exit with CMD's exit code. A broker that cannot start is reported in one line and
+  CMD still runs (its broker tests skip), unless SIMKAFKA_REQUIRE_BROKERS=1: then the launcher
+  exits 1 before running CMD.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from simkafka.brokers import brokers_required, kafka, rabbitmq
+from simkafka.brokers.common import BrokerError
+
+BROKERS: dict[str, ModuleType] = {"kafka": kafka, "rabbitmq": rabbitmq}
+
+
+def _each(names: Sequence[str], action: Callable[[ModuleType], str]) -> int:
+    failed = False
+    for name in names or BROKERS:
+        try:
+            print(action(BROKERS[name]), flush=True)
+        except BrokerError as error:
+            print(error, file=sys.stderr, flush=True)
+            failed = True
+    return 1 if failed else 0
+
+
+def run(command: Sequence[str]) -> int:
+    """Start missing brokers, run ``command``, stop what this call started; CMD's exit code."""
+    started: list[ModuleType] = []
+    try:
+        for broker in BROKERS.values():
+            try:
+                result = broker.up()
+            except BrokerError as error:
+                print(error, file=sys.stderr, flush=True)
+                if brokers_required():
+                    print(
+                        "run: SIMKAFKA_REQUIRE_BROKERS is set, so not running the command",
+                        file=sys.stderr,
+                    )
+                    return 1
+                continue
+            print(result.message, flush=True)
+            if result.started:
+                started.append(broker)
+        try:
+            return subprocess.call(list(command))
+        except FileNotFoundError:
+            print(f"run: command not found: {command[0]}", file=sys.stderr)
+            return 127
+        except KeyboardInterrupt:
+            return 130
+    finally:
+        for broker in reversed(started):
+            try:
+                print(broker.down(), flush=True)
+            except BrokerError as error:
+                print(error, file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m simkafka.brokers",
+        description="Real Kafka and RabbitMQ brokers on 127.0.0.1, started without Docker.",
+    )
+    commands = parser.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("up", "start the brokers that do not run"),
+        ("down", "stop the brokers this launcher started"),
+        ("status", "one line per broker"),
+    ):
+        sub = commands.add_parser(action, help=text)
+        sub.add_argument(
+            "names", nargs="*", metavar="broker", help="kafka or rabbitmq (default: both)"
+        )
+    sub = commands.add_parser("run", help="start brokers, run CMD, stop what was started")
+    sub.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG...]")
+    args = parser.parse_args(argv)
+    if unknown := [name for name in getattr(args, "names", []) if name not in BROKERS]:
+        parser.error(f"unknown broker {unknown[0]!r}: choose from {', '.join(BROKERS)}")
+    if args.action == "run":
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        if not command:
+            parser.error("run needs a command: python -m simkafka.brokers run -- CMD [ARG...]")
+        return run(command)
+    if args.action == "up":
+        return _each(args.names, lambda broker: broker.up().message)
+    if args.action == "down":
+        return _each(args.names, lambda broker: broker.down())
+    return _each(args.names, lambda broker: broker.status())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
