@@ -11,6 +11,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import signal
 import socket
 import time
@@ -131,6 +132,21 @@ def running_pid(pid_file: Path, marker: str) -> int | None:
     return pid if cmdline is None or marker in cmdline else None
 
 
+def descendants(pid: int) -> list[int]:
+    """The pids of the children of ``pid``, their children and so on (empty without /proc)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for children in Path(f"/proc/{pending.pop()}/task").glob("*/children"):
+            try:
+                kids = [int(kid) for kid in children.read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            pending += kids
+    return found
+
+
 def stop_pid(pid: int, timeout: float) -> bool:
     """Send SIGTERM to ``pid``, wait up to ``timeout`` s, then SIGKILL; True if it was killed."""
     with contextlib.suppress(ProcessLookupError):
@@ -154,16 +170,30 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
         time.sleep(interval)
 
 
-def last_error(log_file: Path, words: tuple[str, ...] = ("ERROR", "FATAL", "Exception")) -> str:
-    """The last log line containing one of ``words`` (at most 200 characters), or ''."""
+def error_line(log_file: Path, words: tuple[str, ...], *, last: bool) -> str:
+    """The first (or last) log line containing one of ``words``, shortened for one line, or ''.
+
+    The timestamp is dropped and a long line keeps its start and its end, where Kafka and
+    RabbitMQ put the reason.
+
+    >>> import tempfile
+    >>> log = Path(tempfile.mkdtemp()) / "broker.log"
+    >>> _ = log.write_text("2026-01-02 10:00:00.1+00:00 [error] <0.1.0> bind: eaddrinuse\n")
+    >>> error_line(log, ("[error]",), last=False)
+    '[error] <0.1.0> bind: eaddrinuse'
+    """
     try:
         lines = log_file.read_text(errors="replace").splitlines()
     except OSError:
         return ""
-    for line in reversed(lines):
+    for line in reversed(lines) if last else lines:
         if any(word in line for word in words):
-            return line.strip()[:200]
+            text = _TIMESTAMP.sub("", line.strip())
+            return text if len(text) <= 200 else f"{text[:130]} ... {text[-65:]}"
     return ""
+
+
+_TIMESTAMP = re.compile(r"^\[?\d{4}-\d\d-\d\d[ T][\d:.,+]+\]?\s*")
 
 
 def recv_exactly(sock: socket.socket, size: int) -> bytes:

@@ -30,9 +30,10 @@ from simkafka.brokers.common import (
     BrokerError,
     UpResult,
     check_port_free,
+    error_line,
     home,
-    last_error,
     locked,
+    port_in_use,
     recv_exactly,
     running_pid,
     stop_pid,
@@ -46,6 +47,7 @@ CONTROLLER_PORT = 9093
 NODE_ID = 1
 MIN_JAVA = 17
 JAVA_OPTIONS = ("-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 DOWNLOAD_TIMEOUT = 900.0
@@ -239,7 +241,7 @@ def ensure_jars(where: Layout) -> None:
         "-f",
         str(where.pom),
         f"-Dkafka.version={KAFKA_VERSION}",
-        "dependency:copy-dependencies",
+        f"{DEPENDENCY_PLUGIN}:copy-dependencies",
         "-DincludeScope=runtime",
         f"-DoutputDirectory={partial}",
     ]
@@ -354,7 +356,7 @@ def _start(java: str, where: Layout) -> UpResult:
     answered = wait_until(lambda: process.poll() is not None or _answers(), START_TIMEOUT)
     if process.poll() is not None:
         where.pid.unlink(missing_ok=True)
-        cause = last_error(where.log)
+        cause = error_line(where.log, ("ERROR", "FATAL", "Exception"), last=True)
         raise BrokerError(
             f"kafka: the broker exited with code {process.returncode} while starting; see "
             f"{where.log}" + (f" (last error: {cause})" if cause else "")
@@ -399,4 +401,6 @@ def status() -> str:
         return f"kafka: pid {pid} runs but {LOOPBACK}:{PORT} does not answer; see {where.log}"
     if answers:
         return f"kafka: a broker not started by simkafka answers at {LOOPBACK}:{PORT}"
+    if port_in_use(PORT):
+        return f"kafka: not running, and port {PORT} is taken by a process simkafka did not start"
     return f"kafka: not running; {START_HINT}"

@@ -30,8 +30,9 @@ from simkafka.brokers.common import (
     BrokerError,
     UpResult,
     check_port_free,
+    descendants,
+    error_line,
     home,
-    last_error,
     locked,
     pid_alive,
     port_in_use,
@@ -40,6 +41,7 @@ from simkafka.brokers.common import (
     running_pid,
     stop_pid,
     wait_until,
+    write_pid,
 )
 
 PORT = 5672
@@ -98,9 +100,9 @@ class Layout:
         return self.root / "rabbitmq.pid"
 
     @property
-    def epmd_started(self) -> Path:
-        """Present while an epmd that our broker started runs (so ``down`` may stop it)."""
-        return self.root / "epmd.started-by-simkafka"
+    def epmd_pid(self) -> Path:
+        """The pid of the epmd we started (none when another epmd already listened)."""
+        return self.root / "epmd.pid"
 
 
 def layout() -> Layout:
@@ -288,10 +290,58 @@ def up() -> UpResult:
         return _start(where)
 
 
+def _epmd() -> str:
+    epmd = shutil.which("epmd")
+    if epmd is None:
+        raise BrokerError(
+            "rabbitmq: epmd (Erlang's port mapper) not found; reinstall it with: "
+            "apt-get install --reinstall erlang-base"
+        )
+    return epmd
+
+
+def _start_epmd(where: Layout) -> None:
+    """Start epmd on 127.0.0.1 as our own process, unless one listens already (then use it)."""
+    if port_in_use(EPMD_PORT):
+        return
+    process = subprocess.Popen(
+        [_epmd(), "-address", LOOPBACK, "-port", str(EPMD_PORT)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_cap_open_files,
+    )
+    write_pid(where.epmd_pid, process.pid)
+    if not wait_until(lambda: process.poll() is not None or port_in_use(EPMD_PORT), 10.0) or (
+        process.poll() is not None
+    ):
+        _stop_epmd(where)
+        raise BrokerError(
+            f"rabbitmq: epmd (Erlang's port mapper) did not start on {LOOPBACK}:{EPMD_PORT}; "
+            f"check that nothing else uses port {EPMD_PORT}"
+        )
+
+
+def _stop_epmd(where: Layout) -> None:
+    """Stop the epmd we started; ``epmd -kill`` leaves it running while other nodes use it."""
+    pid = running_pid(where.epmd_pid, "epmd")
+    if pid is not None:
+        subprocess.run(
+            [_epmd(), "-port", str(EPMD_PORT), "-kill"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        if not wait_until(lambda: not pid_alive(pid), 10.0):
+            return
+    where.epmd_pid.unlink(missing_ok=True)
+
+
 def _start(where: Layout) -> UpResult:
     began = time.monotonic()
-    epmd_was_running = port_in_use(EPMD_PORT)
     where.pid.unlink(missing_ok=True)
+    _start_epmd(where)
     with open(where.startup_log, "w") as log:
         try:
             detached = subprocess.run(
@@ -306,14 +356,17 @@ def _start(where: Layout) -> UpResult:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise BrokerError(
-                f"rabbitmq: rabbitmq-server -detached did not return within 60 s; "
-                f"see {where.startup_log}"
-            ) from None
-    if detached.returncode != 0:
+            detached = None
+    if detached is None or detached.returncode != 0:
+        _stop_epmd(where)
         raise BrokerError(
-            f"rabbitmq: rabbitmq-server -detached failed (exit {detached.returncode}); "
-            f"see {where.startup_log}"
+            "rabbitmq: rabbitmq-server -detached "
+            + (
+                "did not return within 60 s"
+                if detached is None
+                else f"failed (exit {detached.returncode})"
+            )
+            + f"; see {where.startup_log}"
         )
 
     def booted_or_died() -> bool:
@@ -321,8 +374,6 @@ def _start(where: Layout) -> UpResult:
         return _answers() or (pid is not None and not pid_alive(pid))
 
     wait_until(booted_or_died, START_TIMEOUT, 0.25)
-    if not epmd_was_running and port_in_use(EPMD_PORT):
-        where.epmd_started.touch()
     pid = _our_pid(where)
     if pid is not None and _answers():
         return UpResult(
@@ -331,10 +382,10 @@ def _start(where: Layout) -> UpResult:
             f"(pid {pid}; log {where.log})",
         )
     if pid is not None:
-        stop_pid(pid, STOP_TIMEOUT)
+        _stop_beam(pid, descendants(pid))
     _stop_epmd(where)
     where.pid.unlink(missing_ok=True)
-    cause = last_error(where.log, ("[error]", "[critical]"))
+    cause = error_line(where.log, ("[error]", "[critical]"), last=False)
     what = (
         f"did not answer on {LOOPBACK}:{PORT} within {START_TIMEOUT:.0f} s (stopped it)"
         if pid is not None
@@ -346,16 +397,13 @@ def _start(where: Layout) -> UpResult:
     )
 
 
-def _stop_epmd(where: Layout) -> None:
-    """Stop epmd if our broker started it (``epmd -kill`` refuses while a node is registered)."""
-    if not where.epmd_started.exists():
-        return
-    epmd = shutil.which("epmd")
-    if epmd is not None:
-        subprocess.run(
-            [epmd, "-kill"], env=process_env(where), capture_output=True, timeout=30, check=False
-        )
-    where.epmd_started.unlink(missing_ok=True)
+def _stop_beam(pid: int, helpers: list[int]) -> bool:
+    """Stop the Erlang VM (if still alive) and wait for its helpers; True if SIGKILL was needed."""
+    killed = pid_alive(pid) and stop_pid(pid, 10.0)
+    if not wait_until(lambda: not any(pid_alive(helper) for helper in helpers), 10.0):
+        for helper in helpers:
+            stop_pid(helper, 5.0)
+    return killed
 
 
 def down() -> str:
@@ -368,6 +416,7 @@ def down() -> str:
             where.pid.unlink(missing_ok=True)
             _stop_epmd(where)
             return "rabbitmq: not running" + (" (removed a stale pid file)" if stale else "")
+        helpers = descendants(pid)
         try:
             subprocess.run(
                 [str(DEBIAN_SCRIPTS / "rabbitmqctl"), "-q", "-n", NODENAME, "shutdown"],
@@ -378,7 +427,7 @@ def down() -> str:
             )
         except subprocess.TimeoutExpired:
             pass
-        killed = pid_alive(pid) and stop_pid(pid, 10.0)
+        killed = _stop_beam(pid, helpers)
         _stop_epmd(where)
         where.pid.unlink(missing_ok=True)
     how = " with SIGKILL after rabbitmqctl shutdown failed" if killed else ""
@@ -396,4 +445,8 @@ def status() -> str:
         return f"rabbitmq: pid {pid} runs but {LOOPBACK}:{PORT} does not answer; see {where.log}"
     if answers:
         return f"rabbitmq: a broker not started by simkafka answers at {LOOPBACK}:{PORT}"
+    if port_in_use(PORT):
+        return (
+            f"rabbitmq: not running, and port {PORT} is taken by a process simkafka did not start"
+        )
     return f"rabbitmq: not running; {START_HINT}"
