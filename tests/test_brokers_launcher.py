@@ -300,10 +300,10 @@ def test_rabbitmq_probe_rejects_a_server_that_is_no_amqp() -> None:
 
 @pytest.fixture
 def bare_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """PATH is one directory of ours with sh, mkdir and touch only: no java, no mvn."""
+    """PATH is one directory of ours with sh, mkdir, touch and sleep: no java, no mvn."""
     directory = tmp_path / "bin"
     directory.mkdir()
-    for tool in ("sh", "mkdir", "touch"):
+    for tool in ("sh", "mkdir", "touch", "sleep"):
         (directory / tool).symlink_to(shutil.which(tool) or f"/bin/{tool}")
     monkeypatch.setenv("PATH", str(directory))
     monkeypatch.delenv("JAVA_HOME", raising=False)
@@ -370,6 +370,44 @@ def test_download_lands_all_at_once(bare_path: Path) -> None:
     assert sorted(path.name for path in where.jars.iterdir()) == sorted([jar, "other.jar"])
     assert "${kafka.version}" in where.pom.read_text()
     assert not (where.root / "jars.partial").exists()
+
+
+def fake_kafka_install(bare_path: Path, monkeypatch: pytest.MonkeyPatch, runs: str) -> Path:
+    """Jars and a formatted log dir in place, and a ``java`` (17) that ``runs`` as the broker."""
+    monkeypatch.setattr(kafka, "PORT", free_port())
+    monkeypatch.setattr(kafka, "CONTROLLER_PORT", free_port())
+    write_script(
+        bare_path,
+        "java",
+        f'case "$1" in -version) echo \'openjdk version "17.0.9"\' >&2; exit 0;; esac\n{runs}',
+    )
+    where = kafka.layout()
+    where.jars.mkdir(parents=True)
+    (where.jars / f"kafka_2.13-{kafka.KAFKA_VERSION}.jar").touch()
+    where.data.mkdir()
+    (where.data / "meta.properties").touch()
+    return where.pid
+
+
+def test_broker_that_dies_while_starting_is_reported_with_its_error(
+    bare_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = fake_kafka_install(
+        bare_path, monkeypatch, "echo '[2026-01-02 03:04:05,678] ERROR boom (kafka.Kafka)'; exit 1"
+    )
+    with pytest.raises(BrokerError, match=r"exited with code 1 while starting.*ERROR boom"):
+        kafka.up()
+    assert not pid_file.exists()
+
+
+def test_broker_that_never_answers_is_stopped_after_the_timeout(
+    bare_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = fake_kafka_install(bare_path, monkeypatch, "exec sleep 60")
+    monkeypatch.setattr(kafka, "START_TIMEOUT", 1.0)
+    with pytest.raises(BrokerError, match=r"did not answer on 127\.0\.0\.1:\d+ within 1 s"):
+        kafka.up()
+    assert not pid_file.exists()
 
 
 def test_missing_rabbitmq_without_root_says_how_to_install(
