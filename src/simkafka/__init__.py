@@ -1,0 +1,42 @@
+"""simkafka: learn Apache Kafka on an exact, deterministic simulator and on a real broker.
+
+The public surface: ``SimCluster`` and its kafka-python-shaped clients, Kafka's
+routing (``murmur2``, ``partition_for_key``) and assignors (``assign``) as pure
+functions, and the record types and errors, named as in kafka-python.
+"""
+
+from .assignors import ASSIGNORS, assign, rebalance_protocol
+from .clients import NewPartitions, NewTopic, SimAdmin, SimConsumer, SimProducer
+from .cluster import EVENT_COLUMNS, SimCluster
+from .partitioners import make_partitioner, murmur2, partition_for_key, partitions_for_keys
+from .records import (
+    ConsumerRecord,
+    OffsetAndMetadata,
+    OffsetAndTimestamp,
+    RecordMetadata,
+    TopicPartition,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ASSIGNORS",
+    "EVENT_COLUMNS",
+    "ConsumerRecord",
+    "NewPartitions",
+    "NewTopic",
+    "OffsetAndMetadata",
+    "OffsetAndTimestamp",
+    "RecordMetadata",
+    "SimAdmin",
+    "SimCluster",
+    "SimConsumer",
+    "SimProducer",
+    "TopicPartition",
+    "assign",
+    "make_partitioner",
+    "murmur2",
+    "partition_for_key",
+    "partitions_for_keys",
+    "rebalance_protocol",
+]

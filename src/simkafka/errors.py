@@ -73,6 +73,11 @@ class UnknownTopicOrPartitionError(BrokerResponseError):
     message = "UNKNOWN_TOPIC_OR_PARTITION"
 
 
+class MessageSizeTooLargeError(BrokerResponseError):
+    errno = 10
+    message = "MESSAGE_TOO_LARGE"
+
+
 class IllegalGenerationError(BrokerResponseError):
     errno = 22
     message = "ILLEGAL_GENERATION"

@@ -1,0 +1,1277 @@
+"""SimProducer, SimConsumer and SimAdmin: Kafka clients shaped like kafka-python 3.x.
+
+The constructor arguments, method names and return types follow kafka-python's
+KafkaProducer, KafkaConsumer and KafkaAdminClient for the subset the course uses,
+so one experiment function runs unchanged on the simulator and on a real broker.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from . import assignors
+from .errors import (
+    BrokerResponseError,
+    CommitFailedError,
+    FencedInstanceIdError,
+    IllegalArgumentError,
+    IllegalStateError,
+    KafkaConfigurationError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    NoOffsetForPartitionError,
+    OffsetOutOfRangeError,
+    UnknownMemberIdError,
+    UnknownTopicOrPartitionError,
+)
+from .log import headers_size
+from .partitioners import make_partitioner
+from .records import OffsetAndMetadata, OffsetAndTimestamp, RecordMetadata, TopicPartition
+
+if TYPE_CHECKING:
+    from .cluster import SimCluster
+
+
+def _check_config(kind: str, config: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(config) - set(known))
+    if unknown:
+        raise KafkaConfigurationError(
+            f"unknown {kind} configuration {', '.join(unknown)}; the simulator accepts "
+            f"kafka-python's names: {', '.join(sorted(known))}"
+        )
+    merged = dict(known)
+    merged.update(config)
+    return merged
+
+
+class _Closable:
+    _closed = False
+    _kind = "client"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IllegalStateError(
+                f"this {self._kind} is closed; create a new one with cluster.{self._kind}()"
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Producer
+# --------------------------------------------------------------------------------------------
+class _Batch:
+    """Records for one partition collected in the producer's accumulator, sent together."""
+
+    __slots__ = ("tp", "created_ms", "records", "sizes", "nbytes", "base_offset", "callbacks")
+
+    def __init__(self, tp: TopicPartition, created_ms: int) -> None:
+        self.tp = tp
+        self.created_ms = created_ms
+        self.records: list[tuple] = []
+        self.sizes: list[tuple[int, int, int]] = []
+        self.nbytes = 0
+        self.base_offset: int | None = None
+        self.callbacks: list[tuple[int, Callable, Callable | None]] = []
+
+
+class FutureRecordMetadata:
+    """What ``send()`` returns: resolves to RecordMetadata once its batch reaches the log."""
+
+    __slots__ = ("_producer", "_batch", "_index")
+
+    def __init__(self, producer: SimProducer, batch: _Batch, index: int) -> None:
+        self._producer = producer
+        self._batch = batch
+        self._index = index
+
+    @property
+    def is_done(self) -> bool:
+        return self._batch.base_offset is not None
+
+    def succeeded(self) -> bool:
+        return self.is_done
+
+    def failed(self) -> bool:
+        return False
+
+    def get(self, timeout: float | None = None) -> RecordMetadata:
+        """The record's partition and offset; sends its batch now if it is still waiting."""
+        if self._batch.base_offset is None:
+            self._producer._send_batch(self._batch)
+        return self._metadata()
+
+    def _metadata(self) -> RecordMetadata:
+        batch, i = self._batch, self._index
+        ks, vs, hs = batch.sizes[i]
+        ts = batch.records[i][3]
+        log = self._producer._cluster.log(batch.tp)
+        if log.config.message_timestamp_type == "LogAppendTime":
+            ts = log.read(batch.base_offset + i, 1)[0].timestamp  # type: ignore[operator]
+        return RecordMetadata(
+            batch.tp.topic, batch.tp.partition, batch.tp, batch.base_offset + i, ts, None, ks, vs, hs
+        )  # type: ignore[operator]
+
+    def add_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureRecordMetadata:
+        """Call ``fn(*args, record_metadata, **kwargs)`` when the record is in the log."""
+        if self.is_done:
+            fn(*args, self._metadata(), **kwargs)
+        else:
+            self._batch.callbacks.append((self._index, lambda md: fn(*args, md, **kwargs), None))
+        return self
+
+    def add_errback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureRecordMetadata:
+        """Errbacks never fire in the simulator: a record accepted by ``send()`` is never lost."""
+        return self
+
+
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "bootstrap_servers": "simkafka",
+    "client_id": None,
+    "key_serializer": None,
+    "value_serializer": None,
+    "acks": -1,
+    "enable_idempotence": True,
+    "compression_type": None,
+    "retries": float("inf"),
+    "batch_size": 16384,
+    "linger_ms": 0,
+    "partitioner": "kafka-python",
+    "max_request_size": 1048576,
+    "request_timeout_ms": 30000,
+    "delivery_timeout_ms": 120000,
+    "max_block_ms": 60000,
+    "max_in_flight_requests_per_connection": 5,
+    "retry_backoff_ms": 100,
+}
+
+
+class SimProducer(_Closable):
+    """A KafkaProducer on the simulator: serializers, partitioner, batching by batch_size/linger_ms.
+
+    ``partitioner`` is a name from ``simkafka.partitioners`` ("kafka-python", the default as in
+    kafka-python; "sticky" as Java's producer; "round_robin"; "consistent_random" as
+    librdkafka) or a callable ``(key_bytes, all_partitions, available_partitions) -> int``.
+    """
+
+    _kind = "producer"
+
+    def __init__(self, cluster: SimCluster, **config: Any) -> None:
+        self._cluster = cluster
+        self.config = _check_config("producer", config, PRODUCER_DEFAULTS)
+        n = cluster.next_client_number()
+        if self.config["client_id"] is None:
+            self.config["client_id"] = f"producer-{n}"
+        if self.config["batch_size"] < 1:
+            raise KafkaConfigurationError("batch_size must be at least 1 byte")
+        part = self.config["partitioner"]
+        rng = random.Random(cluster.rng.getrandbits(64))
+        if isinstance(part, str):
+            self._partitioner = make_partitioner(part, rng=rng, batch_size=self.config["batch_size"])
+            self._custom = None
+        elif callable(part) and not hasattr(part, "partition"):
+            self._partitioner = None
+            self._custom = part
+        else:
+            raise KafkaConfigurationError(
+                f"partitioner must be a name such as 'sticky' or 'kafka-python', or a callable "
+                f"(key_bytes, all_partitions, available_partitions) -> int; got {part!r}"
+            )
+        self._batches: dict[TopicPartition, _Batch] = {}
+        self._ready: list[_Batch] = []
+
+    def send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        headers: list[tuple[str, bytes]] | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> FutureRecordMetadata:
+        """Serialize, pick a partition, and add the record to its partition's batch."""
+        self._check_open()
+        if key is None and value is None:
+            raise IllegalArgumentError("Need at least one: key or value")
+        cluster = self._cluster
+        logs = cluster._logs(topic)
+        key_bytes = self._serialize(self.config["key_serializer"], topic, key, "key")
+        value_bytes = self._serialize(self.config["value_serializer"], topic, value, "value")
+        hs = headers_size(headers)
+        ks = -1 if key_bytes is None else len(key_bytes)
+        vs = -1 if value_bytes is None else len(value_bytes)
+        n = len(logs)
+        if partition is None:
+            if self._custom is not None:
+                all_parts = list(range(n))
+                partition = self._custom(key_bytes, all_parts, all_parts)
+            else:
+                size = max(ks, 0) + max(vs, 0) + hs + 21
+                partition = self._partitioner.partition(topic, key_bytes, n, size)
+        if not isinstance(partition, int) or not 0 <= partition < n:
+            raise UnknownTopicOrPartitionError(
+                f"topic {topic!r} has partitions 0..{n - 1}; partition {partition!r} does not exist"
+            )
+        tp = TopicPartition(topic, partition)
+        now = cluster.now_ms
+        ts = now if timestamp_ms is None else int(timestamp_ms)
+        record_bytes = max(ks, 0) + max(vs, 0) + hs + 21
+        if record_bytes > self.config["max_request_size"]:
+            raise MessageSizeTooLargeError(
+                f"the record is {record_bytes} bytes, larger than max_request_size="
+                f"{self.config['max_request_size']}; raise max_request_size or send smaller values"
+            )
+        batch = self._batches.get(tp)
+        if batch is not None and batch.nbytes + record_bytes > self.config["batch_size"]:
+            self._ready.append(batch)
+            batch = None
+        if batch is None:
+            batch = self._batches[tp] = _Batch(tp, now)
+        batch.records.append((key_bytes, value_bytes, list(headers or []), ts))
+        batch.sizes.append((ks, vs, hs))
+        batch.nbytes += record_bytes
+        return FutureRecordMetadata(self, batch, len(batch.records) - 1)
+
+    @staticmethod
+    def _serialize(serializer: Any, topic: str, obj: Any, what: str) -> bytes | None:
+        if serializer is not None and obj is not None:
+            obj = serializer(obj)
+        if obj is None or isinstance(obj, bytes):
+            return obj
+        if isinstance(obj, (bytearray, memoryview)):
+            return bytes(obj)
+        raise TypeError(
+            f"the record's {what} must be bytes, got {type(obj).__name__}: pass "
+            f"{what}_serializer=str.encode (or lambda v: json.dumps(v).encode()) to the producer, "
+            f"or send {what}=... .encode()"
+        )
+
+    # -- sending batches -------------------------------------------------------------------------
+    def _next_linger_deadline(self) -> int | None:
+        if self._ready:
+            return self._cluster.now_ms
+        if not self._batches:
+            return None
+        return min(b.created_ms for b in self._batches.values()) + self.config["linger_ms"]
+
+    def _drain(self, force: bool = False) -> None:
+        if self._ready:
+            ready, self._ready = self._ready, []
+            for batch in ready:
+                self._append(batch)
+        if not self._batches:
+            return
+        now = self._cluster.now_ms
+        linger = self.config["linger_ms"]
+        for tp, batch in list(self._batches.items()):
+            if force or now >= batch.created_ms + linger:
+                del self._batches[tp]
+                self._append(batch)
+
+    def _send_batch(self, batch: _Batch) -> None:
+        """Send one batch now (a future's get() or flush), with the ready ones before it."""
+        if batch in self._ready or self._batches.get(batch.tp) is batch:
+            while self._ready:
+                self._append(self._ready.pop(0))
+            if self._batches.get(batch.tp) is batch:
+                del self._batches[batch.tp]
+                self._append(batch)
+
+    def _append(self, batch: _Batch) -> None:
+        cluster = self._cluster
+        if batch.tp.topic not in cluster.topics:
+            raise UnknownTopicOrPartitionError(
+                f"topic {batch.tp.topic!r} was deleted before this producer's batch was sent"
+            )
+        log = cluster.log(batch.tp)
+        base, count = log.append(batch.records, cluster.now_ms, batch.sizes)
+        batch.base_offset = base
+        cluster.record_event(
+            "append",
+            topic=batch.tp.topic,
+            partition=batch.tp.partition,
+            offset=base,
+            count=count,
+            member=self.config["client_id"],
+        )
+        if batch.callbacks:
+            future_for = FutureRecordMetadata
+            for index, cb, _ in batch.callbacks:
+                cb(future_for(self, batch, index)._metadata())
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Send every waiting batch now."""
+        self._check_open()
+        while self._ready:
+            self._append(self._ready.pop(0))
+        for tp in list(self._batches):
+            self._append(self._batches.pop(tp))
+
+    def partitions_for(self, topic: str) -> set[int]:
+        return set(range(self._cluster.num_partitions(topic)))
+
+    def close(self, timeout: float | None = None) -> None:
+        """Send what is waiting, then refuse further sends."""
+        if not self._closed:
+            self.flush()
+            self._closed = True
+            self._cluster._forget_producer(self)
+
+    def metrics(self, raw: bool = False) -> dict:
+        return {}
+
+    def __enter__(self) -> SimProducer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Consumer
+# --------------------------------------------------------------------------------------------
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "bootstrap_servers": "simkafka",
+    "client_id": None,
+    "group_id": None,
+    "group_instance_id": None,
+    "key_deserializer": None,
+    "value_deserializer": None,
+    "auto_offset_reset": "latest",
+    "enable_auto_commit": True,
+    "auto_commit_interval_ms": 5000,
+    "default_offset_commit_callback": None,
+    "max_poll_records": 500,
+    "max_poll_interval_ms": 300000,
+    "session_timeout_ms": 45000,
+    "heartbeat_interval_ms": 3000,
+    "partition_assignment_strategy": ("range", "roundrobin"),
+    "consumer_timeout_ms": float("inf"),
+    "fetch_max_wait_ms": 500,
+    "fetch_min_bytes": 1,
+    "fetch_max_bytes": 52428800,
+    "max_partition_fetch_bytes": 1048576,
+    "request_timeout_ms": 30000,
+    "isolation_level": "read_uncommitted",
+    "allow_auto_create_topics": False,
+    "exclude_internal_topics": True,
+    "api_version": None,
+}
+
+
+def _strategy_name(strategy: Any) -> str:
+    """Accept an assignor name or kafka-python's assignor classes (which carry ``.name``)."""
+    name = strategy if isinstance(strategy, str) else getattr(strategy, "name", None)
+    if name not in assignors.ASSIGNORS:
+        raise KafkaConfigurationError(
+            f"unknown partition_assignment_strategy {strategy!r}; use one of "
+            f"{', '.join(assignors.ASSIGNORS)}"
+        )
+    return name
+
+
+class SimConsumer(_Closable):
+    """A KafkaConsumer on the simulator, a member of a consumer group when ``group_id`` is set.
+
+    Extras the real client does not have: ``crash()`` (stop without leaving the group),
+    and ``member_id`` / ``generation`` properties for tables.
+    """
+
+    _kind = "consumer"
+
+    def __init__(self, cluster: SimCluster, *topics: str, **config: Any) -> None:
+        self._cluster = cluster
+        self.config = _check_config("consumer", config, CONSUMER_DEFAULTS)
+        n = cluster.next_client_number()
+        group_id = self.config["group_id"]
+        if self.config["client_id"] is None:
+            self.config["client_id"] = f"consumer-{group_id or 'nogroup'}-{n}"
+        if self.config["auto_offset_reset"] not in ("earliest", "latest", "none"):
+            raise KafkaConfigurationError(
+                f"auto_offset_reset must be 'earliest', 'latest' or 'none', "
+                f"got {self.config['auto_offset_reset']!r}"
+            )
+        strategies = self.config["partition_assignment_strategy"]
+        if isinstance(strategies, (str, type)) or not isinstance(strategies, Iterable):
+            strategies = (strategies,)
+        self._protocols = [_strategy_name(s) for s in strategies]
+        if not self._protocols:
+            raise KafkaConfigurationError("partition_assignment_strategy needs at least one assignor")
+        kinds = {assignors.rebalance_protocol(p) for p in self._protocols}
+        # As in Java: a cooperative assignor listed with eager ones means eager until all switch.
+        self._cooperative = kinds == {"cooperative"}
+        if self.config["session_timeout_ms"] <= self.config["heartbeat_interval_ms"]:
+            raise KafkaConfigurationError(
+                "heartbeat_interval_ms must be lower than session_timeout_ms (Kafka advises a third)"
+            )
+        self._subscription: list[str] = []
+        self._pattern = None
+        self._listener = None
+        self._manual = False
+        self._assignment: list[TopicPartition] = []
+        self._positions: dict[TopicPartition, int] = {}
+        self._paused: set[TopicPartition] = set()
+        self._member_id: str | None = None
+        self._generation = -1
+        self._needs_rejoin = False
+        self._next_auto_commit = cluster.now_ms + self.config["auto_commit_interval_ms"]
+        self._rotate = 0
+        self._iter_buffer: list = []
+        if topics:
+            self.subscribe(topics)
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def member_id(self) -> str | None:
+        """The member id the coordinator gave this consumer (None before it joins)."""
+        return self._member_id
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def group_id(self) -> str | None:
+        return self.config["group_id"]
+
+    # -- subscription ----------------------------------------------------------------------------
+    def subscribe(self, topics: Iterable[str] = (), pattern: str | None = None, listener=None) -> None:
+        """Join the group for these topics (or a regex ``pattern``); partitions come by rebalance."""
+        self._check_open()
+        if self._manual:
+            raise IllegalStateError(
+                "this consumer assigned partitions itself with assign(); call unsubscribe() first"
+            )
+        if self.group_id is None:
+            raise KafkaConfigurationError(
+                "subscribe() needs a consumer group: pass group_id='...' to the consumer, or use "
+                "assign([TopicPartition(topic, p)]) to read partitions without a group"
+            )
+        if isinstance(topics, str):
+            topics = [topics]
+        topics = list(topics)
+        if bool(topics) == bool(pattern):
+            raise IllegalStateError("subscribe() takes topics or a pattern, not both nor neither")
+        if pattern is not None:
+            import re
+
+            self._pattern = re.compile(pattern)
+            topics = [t for t in sorted(self._cluster.topics) if self._pattern.fullmatch(t)]
+        self._subscription = sorted(set(topics))
+        self._listener = listener
+        if self._member_id is not None:
+            self._needs_rejoin = True
+
+    def subscription(self) -> set[str] | None:
+        return set(self._subscription) if self._subscription else None
+
+    def unsubscribe(self) -> None:
+        """Leave the group (or drop a manual assignment)."""
+        self._check_open()
+        self._leave_group("unsubscribe")
+        self._subscription = []
+        self._pattern = None
+        self._manual = False
+        self._assignment = []
+        self._positions.clear()
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Read exactly these partitions, without group management."""
+        self._check_open()
+        if self._subscription:
+            raise IllegalStateError("this consumer subscribed to topics; call unsubscribe() first")
+        partitions = [TopicPartition(*tp) for tp in partitions]
+        for tp in partitions:
+            self._cluster.log(tp)
+        self._manual = True
+        self._assignment = sorted(set(partitions))
+        self._positions = {tp: p for tp, p in self._positions.items() if tp in self._assignment}
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._assignment)
+
+    # -- the group -------------------------------------------------------------------------------
+    def _ensure_active_group(self) -> None:
+        """Join, rejoin or pick up a new assignment, as the client does at the top of poll()."""
+        coord = self._cluster.coordinator
+        gid = self.group_id
+        member = coord.member(gid, self._member_id)
+        if self._member_id is not None and member is None:
+            reason = coord.group(gid).removed.get(self._member_id, "")
+            if reason.startswith("fenced"):
+                self._closed = True
+                raise FencedInstanceIdError(reason)
+            self._lose_partitions(reason)
+        for _ in range(3):
+            member = coord.member(gid, self._member_id)
+            group = coord.group(gid)
+            if member is None:
+                self._join(first=True)
+                continue
+            if self._needs_rejoin or (
+                group.state == "PreparingRebalance" and not member.awaiting_join
+            ):
+                self._join(first=False)
+                continue
+            if not member.awaiting_join and member.generation > self._generation:
+                self._on_join_complete(member.assignment, member.generation)
+                continue
+            break
+
+    def _join(self, first: bool) -> None:
+        coord = self._cluster.coordinator
+        if not first:
+            self._on_join_prepare()
+        self._needs_rejoin = False
+        if self._pattern is not None:
+            self._subscription = sorted(
+                t for t in self._cluster.topics if self._pattern.fullmatch(t)
+            )
+        self._member_id = coord.join(
+            self.group_id,
+            self._member_id,
+            client_id=self.config["client_id"],
+            group_instance_id=self.config["group_instance_id"],
+            topics=self._subscription,
+            protocols=self._protocols,
+            owned=list(self._assignment if self._cooperative else self._last_assignment()),
+            session_timeout_ms=self.config["session_timeout_ms"],
+            rebalance_timeout_ms=self.config["max_poll_interval_ms"],
+        )
+
+    def _last_assignment(self) -> list[TopicPartition]:
+        # Eager members revoke everything before rejoining; the sticky assignor still learns
+        # their previous assignment (Java sends it as user data).
+        return getattr(self, "_previous_assignment", [])
+
+    def _on_join_prepare(self) -> None:
+        """Before rejoining: auto-commit, then (eager) revoke every partition."""
+        if self.config["enable_auto_commit"] and self._assignment:
+            try:
+                self._commit_positions()
+            except KafkaError:
+                pass
+        if not self._cooperative and self._assignment:
+            revoked = list(self._assignment)
+            self._previous_assignment = revoked
+            self._assignment = []
+            self._positions.clear()
+            self._event_partitions("revoke", revoked)
+            if self._listener is not None:
+                self._listener.on_partitions_revoked(revoked)
+
+    def _on_join_complete(self, assignment: list[TopicPartition], generation: int) -> None:
+        self._generation = generation
+        new = sorted(assignment)
+        if self._cooperative:
+            owned = set(self._assignment)
+            revoked = sorted(owned - set(new))
+            added = sorted(set(new) - owned)
+            if revoked:
+                self._assignment = [tp for tp in self._assignment if tp not in revoked]
+                for tp in revoked:
+                    self._positions.pop(tp, None)
+                self._event_partitions("revoke", revoked)
+                if self._listener is not None:
+                    self._listener.on_partitions_revoked(revoked)
+                # Cooperative protocol: give them up, then rejoin so others can take them.
+                self._needs_rejoin = True
+            self._assignment = sorted(set(self._assignment) | set(added))
+            self._event_partitions("assign", added)
+            if self._listener is not None:
+                self._listener.on_partitions_assigned(added)
+        else:
+            self._assignment = new
+            self._positions = {tp: p for tp, p in self._positions.items() if tp in new}
+            self._event_partitions("assign", new)
+            if self._listener is not None:
+                self._listener.on_partitions_assigned(new)
+        self._previous_assignment = list(self._assignment)
+
+    def _lose_partitions(self, reason: str) -> None:
+        """The coordinator removed this member: its partitions are lost, not cleanly revoked."""
+        lost = list(self._assignment)
+        self._member_id = None
+        self._generation = -1
+        self._assignment = []
+        self._positions.clear()
+        self._previous_assignment = []
+        if lost:
+            self._event_partitions("lost", lost, detail=reason)
+            if self._listener is not None:
+                handler = getattr(self._listener, "on_partitions_lost", None)
+                (handler or self._listener.on_partitions_revoked)(lost)
+
+    def _event_partitions(self, kind: str, tps: list[TopicPartition], detail: str = "") -> None:
+        if not tps and kind == "assign":
+            self._cluster.record_event(
+                kind,
+                group=self.group_id,
+                member=self._member_id,
+                generation=self._generation,
+                detail=detail or "no partitions",
+            )
+        for tp in tps:
+            self._cluster.record_event(
+                kind,
+                topic=tp.topic,
+                partition=tp.partition,
+                group=self.group_id,
+                member=self._member_id,
+                generation=self._generation,
+                detail=detail,
+            )
+
+    def _leave_group(self, reason: str) -> None:
+        if self._member_id is None or self.group_id is None:
+            return
+        coord = self._cluster.coordinator
+        if coord.member(self.group_id, self._member_id) is not None:
+            if self._assignment:
+                self._event_partitions("revoke", list(self._assignment))
+                if self._listener is not None:
+                    self._listener.on_partitions_revoked(list(self._assignment))
+            if self.config["group_instance_id"]:
+                coord.static_close(self.group_id, self._member_id)
+            else:
+                coord.leave(self.group_id, self._member_id, reason)
+        self._member_id = None
+        self._generation = -1
+
+    # -- poll ------------------------------------------------------------------------------------
+    def poll(
+        self, timeout_ms: int = 0, max_records: int | None = None, update_offsets: bool = True
+    ) -> dict[TopicPartition, list]:
+        """Fetch records; may join the group or finish a rebalance first. Waits up to timeout_ms.
+
+        Waiting moves the simulated clock (so other members' sessions may expire meanwhile).
+        """
+        self._check_open()
+        if not self._subscription and not self._manual:
+            raise IllegalStateError(
+                "poll() needs partitions: call subscribe([topic]) or assign([TopicPartition(...)])"
+            )
+        max_records = self.config["max_poll_records"] if max_records is None else max_records
+        if max_records < 1:
+            raise IllegalArgumentError("max_records must be at least 1")
+        cluster = self._cluster
+        deadline = cluster.now_ms + max(0, int(timeout_ms))
+        stalled = 0
+        while True:
+            self._group_turn()
+            if self._manual:
+                self._maybe_auto_commit()
+            records = self._fetch(max_records, update_offsets)
+            if records or cluster.now_ms >= deadline:
+                return records
+            # Wake early for news (data, a rebalance), but never spin without time moving.
+            before = cluster.now_ms
+            cluster.advance_to(deadline, until=self._has_news if stalled < 2 else None)
+            stalled = stalled + 1 if cluster.now_ms == before else 0
+
+    def _group_turn(self) -> None:
+        """The group part of poll() (timers, auto-commit, join, sync), without fetching."""
+        self._check_open()
+        cluster = self._cluster
+        cluster.drain_producers()
+        cluster.coordinator.fire_timers()
+        if self.group_id is not None and not self._manual:
+            cluster.coordinator.record_poll(self.group_id, self._member_id)
+            self._maybe_auto_commit()
+            self._ensure_active_group()
+
+    def _is_settled(self) -> bool:
+        coord = self._cluster.coordinator
+        member = coord.member(self.group_id, self._member_id)
+        return (
+            member is not None
+            and coord.group(self.group_id).state == "Stable"
+            and member.generation == self._generation
+            and not self._needs_rejoin
+        )
+
+    def _has_news(self) -> bool:
+        """Something a waiting poll should wake for: data, or a change in the group."""
+        coord = self._cluster.coordinator
+        if self.group_id is not None and not self._manual:
+            member = coord.member(self.group_id, self._member_id)
+            if member is None or member.generation != self._generation:
+                return True
+            if coord.group(self.group_id).state == "PreparingRebalance" and not member.awaiting_join:
+                return True
+        for tp in self._assignment:
+            pos = self._positions.get(tp)
+            log = self._cluster.topics.get(tp.topic)
+            if log is None or tp.partition >= len(log):
+                continue
+            if pos is None or pos < log[tp.partition].log_end_offset:
+                return True
+        return False
+
+    def _fetch(self, max_records: int, update_offsets: bool) -> dict[TopicPartition, list]:
+        out: dict[TopicPartition, list] = {}
+        parts = [tp for tp in self._assignment if tp not in self._paused]
+        if not parts:
+            return out
+        cluster = self._cluster
+        start = self._rotate % len(parts)
+        self._rotate += 1
+        remaining = max_records
+        kd = self.config["key_deserializer"]
+        vd = self.config["value_deserializer"]
+        for tp in parts[start:] + parts[:start]:
+            if remaining <= 0:
+                break
+            logs = cluster.topics.get(tp.topic)
+            if logs is None or tp.partition >= len(logs):
+                continue
+            log = logs[tp.partition]
+            pos = self._positions.get(tp)
+            if pos is None:
+                pos = self._initial_position(tp, log)
+            if pos < log.log_start_offset or pos > log.log_end_offset:
+                pos = self._out_of_range(tp, pos, log)
+            batch = log.read(pos, remaining)
+            if not batch:
+                self._positions[tp] = pos
+                continue
+            if kd is not None or vd is not None:
+                batch = [
+                    r._replace(
+                        key=kd(r.key) if kd is not None and r.key is not None else r.key,
+                        value=vd(r.value) if vd is not None and r.value is not None else r.value,
+                    )
+                    for r in batch
+                ]
+            out[tp] = batch
+            remaining -= len(batch)
+            self._positions[tp] = pos + len(batch) if update_offsets else pos
+            cluster.record_event(
+                "fetch",
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=pos,
+                count=len(batch),
+                group=self.group_id,
+                member=self._member_id or self.config["client_id"],
+                generation=self._generation,
+            )
+        return out
+
+    def _initial_position(self, tp: TopicPartition, log) -> int:
+        """Where to start: the group's committed offset, else auto_offset_reset."""
+        if self.group_id is not None:
+            committed = self._cluster.coordinator.group(self.group_id).offsets.get(tp)
+            if committed is not None:
+                self._positions[tp] = committed.offset
+                return committed.offset
+        return self._reset(tp, log, "no committed offset")
+
+    def _reset(self, tp: TopicPartition, log, why: str) -> int:
+        policy = self.config["auto_offset_reset"]
+        if policy == "none":
+            raise NoOffsetForPartitionError(
+                f"{tp}: {why} and auto_offset_reset='none'; seek() to an offset, or use "
+                "auto_offset_reset='earliest' or 'latest'"
+            )
+        pos = log.log_start_offset if policy == "earliest" else log.log_end_offset
+        self._positions[tp] = pos
+        self._cluster.record_event(
+            "offset_reset",
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=pos,
+            group=self.group_id,
+            member=self._member_id or self.config["client_id"],
+            detail=f"{why}: reset to {policy}",
+        )
+        return pos
+
+    def _out_of_range(self, tp: TopicPartition, pos: int, log) -> int:
+        why = (
+            f"offset {pos} is out of range [{log.log_start_offset}, {log.log_end_offset}]"
+            + (" (deleted by retention)" if pos < log.log_start_offset else "")
+        )
+        if self.config["auto_offset_reset"] == "none":
+            raise OffsetOutOfRangeError(
+                f"{tp}: {why}; seek_to_beginning() or seek_to_end(), or set "
+                "auto_offset_reset='earliest' or 'latest'"
+            )
+        return self._reset(tp, log, why)
+
+    def __iter__(self) -> SimConsumer:
+        return self
+
+    def __next__(self):
+        """Yield records one by one; stop after consumer_timeout_ms without any."""
+        while not self._iter_buffer:
+            timeout = self.config["consumer_timeout_ms"]
+            if math.isinf(timeout):
+                got = self.poll(timeout_ms=0)
+                if not got and self._cluster._next_timer() is None:
+                    raise IllegalStateError(
+                        "iterating would wait forever: nothing more can arrive in the simulator; "
+                        "pass consumer_timeout_ms=1000 to stop iteration when records run out"
+                    )
+                if not got:
+                    self._cluster.advance_to(self._cluster._next_timer())
+            else:
+                got = self.poll(timeout_ms=int(timeout))
+                if not got:
+                    raise StopIteration
+            for batch in got.values():
+                self._iter_buffer.extend(batch)
+        return self._iter_buffer.pop(0)
+
+    # -- offsets ----------------------------------------------------------------------------------
+    def _maybe_auto_commit(self) -> None:
+        if not self.config["enable_auto_commit"] or self.group_id is None:
+            return
+        now = self._cluster.now_ms
+        if now >= self._next_auto_commit:
+            self._next_auto_commit = now + self.config["auto_commit_interval_ms"]
+            if self._positions:
+                try:
+                    self._commit_positions()
+                except (CommitFailedError, UnknownMemberIdError):
+                    pass
+
+    def _commit_positions(self) -> None:
+        offsets = {
+            tp: OffsetAndMetadata(pos, "", -1)
+            for tp, pos in self._positions.items()
+            if tp in self._assignment
+        }
+        if offsets:
+            self._do_commit(offsets)
+
+    def _do_commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        if self.group_id is None:
+            raise KafkaConfigurationError(
+                "commit needs a consumer group: pass group_id='...' to the consumer"
+            )
+        member_id = None if self._manual else self._member_id
+        if not self._manual and member_id is None:
+            raise CommitFailedError(
+                "commit failed: this consumer is not a member of its group yet (poll() first)"
+            )
+        self._cluster.coordinator.commit(self.group_id, member_id, self._generation, offsets)
+
+    def commit(self, offsets: dict[TopicPartition, Any] | None = None, timeout_ms=None) -> None:
+        """Commit the given offsets, or the positions of all assigned partitions (synchronously)."""
+        self._check_open()
+        self._cluster.coordinator.fire_timers()
+        if offsets is None:
+            self._commit_positions()
+            return
+        normalised = {}
+        for tp, om in offsets.items():
+            if isinstance(om, int):
+                om = OffsetAndMetadata(om, "", -1)
+            normalised[TopicPartition(*tp)] = om
+        self._do_commit(normalised)
+
+    def commit_async(self, offsets=None, callback=None):
+        """As commit(), but errors go to ``callback(offsets, exception)`` instead of being raised.
+
+        The simulator completes the commit at once; the callback runs before this returns.
+        """
+        try:
+            self.commit(offsets)
+            error = None
+        except (CommitFailedError, BrokerResponseError) as exc:
+            error = exc
+        cb = callback or self.config["default_offset_commit_callback"]
+        if cb is not None:
+            cb(offsets, error)
+
+    def committed(self, partition: TopicPartition, metadata: bool = False, timeout_ms=None):
+        """The group's committed offset for a partition (None if never committed)."""
+        if self.group_id is None:
+            raise KafkaConfigurationError("committed() needs group_id")
+        om = self._cluster.coordinator.group(self.group_id).offsets.get(TopicPartition(*partition))
+        if om is None:
+            return None
+        return om if metadata else om.offset
+
+    def position(self, partition: TopicPartition, timeout_ms=None) -> int:
+        """The offset of the next record this consumer will fetch from the partition."""
+        tp = TopicPartition(*partition)
+        self._require_assigned(tp, "position")
+        if tp not in self._positions:
+            log = self._cluster.log(tp)
+            pos = self._initial_position(tp, log)
+            self._positions[tp] = pos
+        return self._positions[tp]
+
+    def highwater(self, partition: TopicPartition) -> int:
+        return self._cluster.log(TopicPartition(*partition)).log_end_offset
+
+    def _require_assigned(self, tp: TopicPartition, what: str) -> None:
+        if tp not in self._assignment:
+            raise IllegalStateError(
+                f"{what}: partition {tp} is not assigned to this consumer (assignment: "
+                f"{sorted(self._assignment)}); poll() until the group assigns it, or assign() it"
+            )
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """Fetch from ``offset`` next; an offset out of range is reset at the next fetch."""
+        tp = TopicPartition(*partition)
+        if not isinstance(offset, int) or offset < 0:
+            raise IllegalArgumentError(f"offset must be an int >= 0, got {offset!r}")
+        self._require_assigned(tp, "seek")
+        self._positions[tp] = offset
+        self._cluster.record_event(
+            "seek", topic=tp.topic, partition=tp.partition, offset=offset, group=self.group_id,
+            member=self._member_id or self.config["client_id"],
+        )
+
+    def seek_to_beginning(self, *partitions: TopicPartition) -> None:
+        for tp in [TopicPartition(*p) for p in partitions] or list(self._assignment):
+            self.seek(tp, self._cluster.log(tp).log_start_offset)
+
+    def seek_to_end(self, *partitions: TopicPartition) -> None:
+        for tp in [TopicPartition(*p) for p in partitions] or list(self._assignment):
+            self.seek(tp, self._cluster.log(tp).log_end_offset)
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        for tp in partitions:
+            self._require_assigned(TopicPartition(*tp), "pause")
+            self._paused.add(TopicPartition(*tp))
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        for tp in partitions:
+            self._paused.discard(TopicPartition(*tp))
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self._paused)
+
+    def beginning_offsets(self, partitions: Iterable[TopicPartition], timeout_ms=None):
+        self._cluster.drain_producers()
+        return {
+            TopicPartition(*tp): self._cluster.log(TopicPartition(*tp)).log_start_offset
+            for tp in partitions
+        }
+
+    def end_offsets(self, partitions: Iterable[TopicPartition], timeout_ms=None):
+        self._cluster.drain_producers()
+        return {
+            TopicPartition(*tp): self._cluster.log(TopicPartition(*tp)).log_end_offset
+            for tp in partitions
+        }
+
+    def offsets_for_times(self, timestamps: dict[TopicPartition, int], timeout_ms=None):
+        self._cluster.drain_producers()
+        out = {}
+        for tp, ts in timestamps.items():
+            found = self._cluster.log(TopicPartition(*tp)).offset_for_timestamp(ts)
+            out[TopicPartition(*tp)] = None if found is None else OffsetAndTimestamp(*found)
+        return out
+
+    def topics(self) -> set[str]:
+        return set(self._cluster.topics)
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        logs = self._cluster.topics.get(topic)
+        return None if logs is None else set(range(len(logs)))
+
+    # -- ending ---------------------------------------------------------------------------------
+    def close(self, autocommit: bool = True, timeout_ms=None) -> None:
+        """Commit (if auto-commit is on), leave the group, and refuse further calls."""
+        if self._closed:
+            return
+        if autocommit and self.config["enable_auto_commit"] and self.group_id is not None:
+            try:
+                self._commit_positions()
+            except (CommitFailedError, UnknownMemberIdError, KafkaConfigurationError):
+                pass
+        self._leave_group("the consumer closed")
+        self._closed = True
+
+    def crash(self) -> None:
+        """Simulate the process dying: no commit, no LeaveGroup; the session times out later."""
+        self._check_open()
+        if self._member_id is not None and self.group_id is not None:
+            self._cluster.coordinator.crash(self.group_id, self._member_id)
+        self._closed = True
+
+    def metrics(self, raw: bool = False) -> dict:
+        return {}
+
+    def __enter__(self) -> SimConsumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Admin
+# --------------------------------------------------------------------------------------------
+class NewTopic:
+    """A topic to create, as kafka-python's ``kafka.admin.NewTopic``."""
+
+    def __init__(
+        self,
+        name: str,
+        num_partitions: int = -1,
+        replication_factor: int = -1,
+        replica_assignments: dict | None = None,
+        topic_configs: dict[str, object] | None = None,
+    ) -> None:
+        self.name = name
+        self.num_partitions = num_partitions
+        self.replication_factor = replication_factor
+        self.replica_assignments = replica_assignments or {}
+        self.topic_configs = topic_configs or {}
+
+    def __repr__(self) -> str:
+        return f"NewTopic({self.name!r}, {self.num_partitions}, {self.replication_factor})"
+
+
+class NewPartitions:
+    """A new total partition count for a topic, as kafka-python's ``kafka.admin.NewPartitions``."""
+
+    def __init__(self, total_count: int, new_assignments: list | None = None) -> None:
+        self.total_count = total_count
+        self.new_assignments = new_assignments
+
+
+#: The broker's default partition count (num.partitions) for a topic created with -1.
+DEFAULT_NUM_PARTITIONS = 1
+
+
+class SimAdmin(_Closable):
+    """A KafkaAdminClient on the simulator: topics, groups and offsets."""
+
+    _kind = "admin"
+
+    def __init__(self, cluster: SimCluster, **config: Any) -> None:
+        self._cluster = cluster
+        self.config = config
+
+    def create_topics(self, new_topics, timeout_ms=None, validate_only=False, raise_errors=True):
+        """Create topics from NewTopic objects, names, or kafka-python's dict form."""
+        self._check_open()
+        specs: list[tuple[str, int, int, dict]] = []
+        if isinstance(new_topics, dict):
+            for name, data in new_topics.items():
+                specs.append(
+                    (
+                        name,
+                        data.get("num_partitions", -1),
+                        data.get("replication_factor", -1),
+                        data.get("configs", {}),
+                    )
+                )
+        else:
+            for t in new_topics:
+                if isinstance(t, str):
+                    specs.append((t, -1, -1, {}))
+                else:
+                    specs.append((t.name, t.num_partitions, t.replication_factor, t.topic_configs))
+        results = []
+        for name, parts, rf, configs in specs:
+            parts = DEFAULT_NUM_PARTITIONS if parts == -1 else parts
+            try:
+                if validate_only:
+                    pass
+                else:
+                    self._cluster.create_topic(name, parts, rf, configs)
+                results.append({"name": name, "error_code": 0, "error_message": None})
+            except BrokerResponseError as exc:
+                if raise_errors:
+                    raise
+                results.append({"name": name, "error_code": exc.errno, "error_message": str(exc)})
+        return {"topics": results}
+
+    def delete_topics(self, topics, timeout_ms=None, raise_errors=True):
+        self._check_open()
+        results = []
+        for name in topics:
+            try:
+                self._cluster.delete_topic(name)
+                results.append({"name": name, "error_code": 0})
+            except BrokerResponseError as exc:
+                if raise_errors:
+                    raise
+                results.append({"name": name, "error_code": exc.errno})
+        return {"topics": results}
+
+    def create_partitions(self, topic_partitions, timeout_ms=None, validate_only=False,
+                          raise_errors=True):
+        """Grow topics: ``{topic: NewPartitions(total_count)}``. Keys map to new partitions after."""
+        self._check_open()
+        results = []
+        for name, spec in topic_partitions.items():
+            total = spec.total_count if hasattr(spec, "total_count") else int(spec)
+            if not validate_only:
+                self._cluster.add_partitions(name, total)
+            results.append({"name": name, "error_code": 0})
+        return {"results": results}
+
+    def list_topics(self) -> list[str]:
+        return sorted(self._cluster.topics)
+
+    def describe_topics(self, topics: list[str] | None = None) -> list[dict]:
+        names = sorted(self._cluster.topics) if topics is None else topics
+        out = []
+        for name in names:
+            logs = self._cluster._logs(name)
+            out.append(
+                {
+                    "name": name,
+                    "error_code": 0,
+                    "is_internal": False,
+                    "partitions": [
+                        {
+                            "partition_index": log.partition,
+                            "leader_id": 1,
+                            "replica_nodes": [1],
+                            "isr_nodes": [1],
+                            "error_code": 0,
+                        }
+                        for log in logs
+                    ],
+                }
+            )
+        return out
+
+    def describe_configs_for_topic(self, topic: str) -> dict[str, str]:
+        cfg = self._cluster.topic_configs[self._cluster._logs(topic)[0].topic]
+        return {name: str(getattr(cfg, attr)) for name, attr in cfg.NAMES.items() if attr}
+
+    def list_groups(self, broker_ids=None, states_filter=None, types_filter=None) -> list[dict]:
+        out = []
+        for gid, group in sorted(self._cluster.coordinator.groups.items()):
+            if states_filter and group.state not in states_filter:
+                continue
+            out.append(
+                {
+                    "group_id": gid,
+                    "protocol_type": "consumer",
+                    "group_state": group.state,
+                    "group_type": "classic",
+                }
+            )
+        return out
+
+    def describe_groups(self, group_ids: list[str], group_coordinator_id=None) -> dict[str, dict]:
+        out = {}
+        for gid in group_ids:
+            group = self._cluster.coordinator.groups.get(gid)
+            if group is None:
+                out[gid] = {"group_id": gid, "group_state": "Dead", "members": []}
+                continue
+            out[gid] = {
+                "group_id": gid,
+                "group_state": group.state,
+                "protocol_type": "consumer",
+                "protocol_data": group.protocol,
+                "generation": group.generation,
+                "leader": group.leader,
+                "members": [
+                    {
+                        "member_id": m.member_id,
+                        "group_instance_id": m.group_instance_id,
+                        "client_id": m.client_id,
+                        "member_assignment": {"assignment": sorted(m.assignment)},
+                    }
+                    for m in group.members.values()
+                ],
+            }
+        return out
+
+    def list_group_offsets(self, group_specs) -> dict[str, dict[TopicPartition, OffsetAndMetadata]]:
+        if isinstance(group_specs, str):
+            group_specs = {group_specs: None}
+        elif not isinstance(group_specs, dict):
+            group_specs = {g: None for g in group_specs}
+        out = {}
+        for gid, partitions in group_specs.items():
+            offsets = dict(self._cluster.coordinator.group(gid).offsets)
+            if partitions is not None:
+                offsets = {tp: om for tp, om in offsets.items() if tp in set(partitions)}
+            out[gid] = offsets
+        return out
+
+    def alter_group_offsets(self, group_id: str, offsets, group_coordinator_id=None):
+        """Set a group's committed offsets; the group must have no active members (as in Kafka)."""
+        group = self._cluster.coordinator.group(group_id)
+        if group.members:
+            raise UnknownMemberIdError(
+                f"group {group_id!r} has {len(group.members)} active members; stop (close) "
+                "them before altering the group's offsets"
+            )
+        normalised = {
+            TopicPartition(*tp): om if isinstance(om, OffsetAndMetadata) else OffsetAndMetadata(om)
+            for tp, om in offsets.items()
+        }
+        self._cluster.coordinator.commit(group_id, None, -1, normalised)
+        return {tp: None for tp in normalised}
+
+    def reset_group_offsets(self, group_id: str, offset_specs, group_coordinator_id=None):
+        """Reset to 'earliest', 'latest' or an int per partition, clamped to the log's range."""
+        resolved = {}
+        for tp, spec in offset_specs.items():
+            log = self._cluster.log(TopicPartition(*tp))
+            if spec in ("earliest", -2):
+                off = log.log_start_offset
+            elif spec in ("latest", -1):
+                off = log.log_end_offset
+            else:
+                off = min(max(int(spec), log.log_start_offset), log.log_end_offset)
+            resolved[TopicPartition(*tp)] = off
+        self.alter_group_offsets(group_id, resolved)
+        return {tp: {"error": None, "offset": off} for tp, off in resolved.items()}
+
+    def delete_groups(self, group_ids: list[str], group_coordinator_id=None):
+        coord = self._cluster.coordinator
+        out = {}
+        for gid in group_ids:
+            group = coord.groups.get(gid)
+            if group is not None and group.members:
+                from .errors import NonEmptyGroupError
+
+                raise NonEmptyGroupError(
+                    f"group {gid!r} still has members; close its consumers first"
+                )
+            coord.groups.pop(gid, None)
+            self._cluster.record_event("group_deleted", group=gid)
+            out[gid] = None
+        return out
+
+    def list_partition_offsets(self, topic_partition_specs, isolation_level=None, timeout_ms=None):
+        """``{TopicPartition: 'earliest' | 'latest' | timestamp}`` -> OffsetAndTimestamp."""
+        self._cluster.drain_producers()
+        out = {}
+        for tp, spec in topic_partition_specs.items():
+            tp = TopicPartition(*tp)
+            log = self._cluster.log(tp)
+            if spec in ("earliest", -2):
+                out[tp] = OffsetAndTimestamp(log.log_start_offset, -1)
+            elif spec in ("latest", -1):
+                out[tp] = OffsetAndTimestamp(log.log_end_offset, -1)
+            else:
+                found = log.offset_for_timestamp(int(spec))
+                out[tp] = OffsetAndTimestamp(*(found or (-1, -1)))
+        return out
+
+    def delete_records(self, records_to_delete: dict[TopicPartition, int], timeout_ms=None):
+        """Move each partition's log start offset up to the given offset."""
+        for tp, offset in records_to_delete.items():
+            log = self._cluster.log(TopicPartition(*tp))
+            if not 0 <= offset <= log.log_end_offset:
+                raise OffsetOutOfRangeError(
+                    f"{tp}: cannot delete before offset {offset}: the log ends at "
+                    f"{log.log_end_offset}"
+                )
+            log.delete_records_before(offset)
+            self._cluster.record_event(
+                "records_deleted", topic=tp.topic, partition=tp.partition, offset=offset
+            )
+        return {TopicPartition(*tp): {"low_watermark": off} for tp, off in records_to_delete.items()}
+
+    def close(self) -> None:
+        self._closed = True
