@@ -9,6 +9,7 @@ the same way and give the address to connect to.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,9 +17,15 @@ from simkafka import brokers
 
 START_HINT = "start it with `python -m simkafka.brokers up` (make brokers-up)"
 
+
+def _host_port(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5672}"
+
+
 _GATES: dict[str, tuple[Callable[[], bool], Callable[[], str]]] = {
     "kafka": (brokers.kafka_available, brokers.kafka_bootstrap),
-    "rabbitmq": (brokers.rabbitmq_available, brokers.rabbitmq_url),
+    "rabbitmq": (brokers.rabbitmq_available, lambda: _host_port(brokers.rabbitmq_url())),
 }
 _answered: dict[str, bool] = {}
 
