@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,29 @@ def _each(names: Sequence[str], action: Callable[[ModuleType], str]) -> int:
     return 1 if failed else 0
 
 
+def _call(command: Sequence[str]) -> int:
+    """Run ``command``: Ctrl-C reaches it alone, SIGTERM is passed on; 128+N after signal N."""
+    try:
+        process = subprocess.Popen(list(command))
+    except FileNotFoundError:
+        print(f"run: command not found: {command[0]}", file=sys.stderr)
+        return 127
+
+    def pass_on(signum: int, _frame: object) -> None:
+        process.send_signal(signum)
+
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, pass_on),
+    }
+    try:
+        code = process.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return 128 - code if code < 0 else code
+
+
 def run(command: Sequence[str]) -> int:
     """Start missing brokers, run ``command``, stop what this call started; CMD's exit code."""
     started: list[ModuleType] = []
@@ -53,13 +77,7 @@ def run(command: Sequence[str]) -> int:
             print(result.message, flush=True)
             if result.started:
                 started.append(broker)
-        try:
-            return subprocess.call(list(command))
-        except FileNotFoundError:
-            print(f"run: command not found: {command[0]}", file=sys.stderr)
-            return 127
-        except KeyboardInterrupt:
-            return 130
+        return _call(command)
     finally:
         for broker in reversed(started):
             try:
@@ -101,4 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

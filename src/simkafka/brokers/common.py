@@ -178,7 +178,7 @@ def error_line(log_file: Path, words: tuple[str, ...], *, last: bool) -> str:
 
     >>> import tempfile
     >>> log = Path(tempfile.mkdtemp()) / "broker.log"
-    >>> _ = log.write_text("2026-01-02 10:00:00.1+00:00 [error] <0.1.0> bind: eaddrinuse\n")
+    >>> _ = log.write_text("2026-01-02 10:00:00.1+00:00 [error] <0.1.0> bind: eaddrinuse\\n")
     >>> error_line(log, ("[error]",), last=False)
     '[error] <0.1.0> bind: eaddrinuse'
     """

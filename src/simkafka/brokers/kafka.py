@@ -353,7 +353,12 @@ def _start(java: str, where: Layout) -> UpResult:
             start_new_session=True,
         )
     write_pid(where.pid, process.pid)
-    answered = wait_until(lambda: process.poll() is not None or _answers(), START_TIMEOUT)
+    try:
+        answered = wait_until(lambda: process.poll() is not None or _answers(), START_TIMEOUT)
+    except BaseException:  # interrupted (Ctrl-C): leave no half-started broker behind
+        stop_pid(process.pid, STOP_TIMEOUT)
+        where.pid.unlink(missing_ok=True)
+        raise
     if process.poll() is not None:
         where.pid.unlink(missing_ok=True)
         cause = error_line(where.log, ("ERROR", "FATAL", "Exception"), last=True)

@@ -373,7 +373,11 @@ def _start(where: Layout) -> UpResult:
         pid = read_pid(where.pid)
         return _answers() or (pid is not None and not pid_alive(pid))
 
-    wait_until(booted_or_died, START_TIMEOUT, 0.25)
+    try:
+        wait_until(booted_or_died, START_TIMEOUT, 0.25)
+    except BaseException:  # interrupted (Ctrl-C): leave no half-started broker behind
+        _abandon(where)
+        raise
     pid = _our_pid(where)
     if pid is not None and _answers():
         return UpResult(
@@ -381,10 +385,7 @@ def _start(where: Layout) -> UpResult:
             f"rabbitmq: started RabbitMQ at {LOOPBACK}:{PORT} in {time.monotonic() - began:.1f} s "
             f"(pid {pid}; log {where.log})",
         )
-    if pid is not None:
-        _stop_beam(pid, descendants(pid))
-    _stop_epmd(where)
-    where.pid.unlink(missing_ok=True)
+    _abandon(where)
     cause = error_line(where.log, ("[error]", "[critical]"), last=False)
     what = (
         f"did not answer on {LOOPBACK}:{PORT} within {START_TIMEOUT:.0f} s (stopped it)"
@@ -395,6 +396,15 @@ def _start(where: Layout) -> UpResult:
         f"rabbitmq: the broker {what}; see {where.log}"
         + (f" (last error: {cause})" if cause else f" and {where.startup_log}")
     )
+
+
+def _abandon(where: Layout) -> None:
+    """Stop a broker that failed to start, and the epmd we started for it."""
+    pid = _our_pid(where)
+    if pid is not None:
+        _stop_beam(pid, descendants(pid))
+    _stop_epmd(where)
+    where.pid.unlink(missing_ok=True)
 
 
 def _stop_beam(pid: int, helpers: list[int]) -> bool:
