@@ -488,6 +488,16 @@ def test_run_goes_on_without_a_broker_unless_required(
     assert log == ["up a", "up b", "down a"]
 
 
+def test_run_passes_sigterm_on_and_still_stops_its_brokers(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: list[str] = []
+    monkeypatch.setattr(cli, "BROKERS", {"a": fake_broker("a", log)})
+    terminates_its_parent = (
+        "import os, signal, time; os.kill(os.getppid(), signal.SIGTERM); time.sleep(30)"
+    )
+    assert cli.run([sys.executable, "-c", terminates_its_parent]) == 128 + 15
+    assert log == ["up a", "down a"]
+
+
 def test_run_reports_a_missing_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "BROKERS", {})
     assert cli.run(["simkafka-no-such-command"]) == 127
