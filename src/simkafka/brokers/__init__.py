@@ -4,8 +4,8 @@ Command line: ``python -m simkafka.brokers up|down|status|run -- CMD...`` (see `
 For tests and notebooks, the probes below tell whether a broker answers, without importing
 any client library:
 
->>> brokers_required() in (True, False)
-True
+>>> kafka_available("127.0.0.1:1", timeout=0.5)  # nothing listens on port 1
+False
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from simkafka.brokers import kafka, rabbitmq
 from simkafka.brokers.common import BrokerError
 
 __all__ = [
+    "KAFKA_VERSION",
     "BrokerError",
     "brokers_required",
     "kafka_available",

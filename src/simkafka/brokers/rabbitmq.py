@@ -151,7 +151,7 @@ def render_config() -> str:
 
 
 def process_env(where: Layout) -> dict[str, str]:
-    """The environment for rabbitmq-server, rabbitmqctl and epmd: our env file, our cookie."""
+    """The environment for rabbitmq-server and rabbitmqctl: our env file, our cookie."""
     return {
         **os.environ,
         "HOME": str(where.root),
