@@ -27,7 +27,7 @@ from .errors import (
     UnknownMemberIdError,
     UnknownTopicOrPartitionError,
 )
-from .log import headers_size
+from .log import BATCH_OVERHEAD, headers_size, record_size, varint_size
 from .partitioners import make_partitioner
 from .records import OffsetAndMetadata, OffsetAndTimestamp, RecordMetadata, TopicPartition
 
@@ -62,18 +62,22 @@ class _Closable:
 # Producer
 # --------------------------------------------------------------------------------------------
 class _Batch:
-    """Records for one partition collected in the producer's accumulator, sent together."""
+    """Records for one partition collected in the producer's accumulator, sent together.
 
-    __slots__ = ("tp", "created_ms", "records", "sizes", "nbytes", "base_offset", "callbacks")
+    ``records`` holds ``(key, value, headers, timestamp, key_size, value_size, headers_size)``;
+    ``nbytes`` is the batch's exact size in Kafka's v2 format, kept as records are added.
+    """
 
-    def __init__(self, tp: TopicPartition, created_ms: int) -> None:
+    __slots__ = ("tp", "created_ms", "first_ts", "records", "nbytes", "base_offset", "callbacks")
+
+    def __init__(self, tp: TopicPartition, created_ms: int, first_ts: int) -> None:
         self.tp = tp
         self.created_ms = created_ms
+        self.first_ts = first_ts
         self.records: list[tuple] = []
-        self.sizes: list[tuple[int, int, int]] = []
-        self.nbytes = 0
+        self.nbytes = BATCH_OVERHEAD
         self.base_offset: int | None = None
-        self.callbacks: list[tuple[int, Callable, Callable | None]] = []
+        self.callbacks: list[tuple[int, Callable]] = []
 
 
 class FutureRecordMetadata:
@@ -104,8 +108,7 @@ class FutureRecordMetadata:
 
     def _metadata(self) -> RecordMetadata:
         batch, i = self._batch, self._index
-        ks, vs, hs = batch.sizes[i]
-        ts = batch.records[i][3]
+        _k, _v, _h, ts, ks, vs, hs = batch.records[i]
         log = self._producer._cluster.log(batch.tp)
         if log.config.message_timestamp_type == "LogAppendTime":
             ts = log.read(batch.base_offset + i, 1)[0].timestamp  # type: ignore[operator]
@@ -118,7 +121,7 @@ class FutureRecordMetadata:
         if self.is_done:
             fn(*args, self._metadata(), **kwargs)
         else:
-            self._batch.callbacks.append((self._index, lambda md: fn(*args, md, **kwargs), None))
+            self._batch.callbacks.append((self._index, lambda md: fn(*args, md, **kwargs)))
         return self
 
     def add_errback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureRecordMetadata:
@@ -178,8 +181,16 @@ class SimProducer(_Closable):
                 f"partitioner must be a name such as 'sticky' or 'kafka-python', or a callable "
                 f"(key_bytes, all_partitions, available_partitions) -> int; got {part!r}"
             )
-        self._batches: dict[TopicPartition, _Batch] = {}
+        self._batches: dict[tuple[str, int], _Batch] = {}
         self._ready: list[_Batch] = []
+        self._key_serializer = self.config["key_serializer"]
+        self._value_serializer = self.config["value_serializer"]
+        self._batch_size = self.config["batch_size"]
+        self._max_request_size = self.config["max_request_size"]
+        # A keyed record's partition depends only on its key and the partition count for
+        # every named partitioner except round-robin, so it is computed once per key.
+        keyed = self._partitioner is not None and self._partitioner.name != "round_robin"
+        self._key_cache: dict[int, dict[bytes, int]] | None = {} if keyed else None
 
     def send(
         self,
@@ -191,55 +202,81 @@ class SimProducer(_Closable):
         timestamp_ms: int | None = None,
     ) -> FutureRecordMetadata:
         """Serialize, pick a partition, and add the record to its partition's batch."""
-        self._check_open()
+        if self._closed:
+            self._check_open()
         if key is None and value is None:
             raise IllegalArgumentError("Need at least one: key or value")
         cluster = self._cluster
-        logs = cluster._logs(topic)
-        key_bytes = self._serialize(self.config["key_serializer"], topic, key, "key")
-        value_bytes = self._serialize(self.config["value_serializer"], topic, value, "value")
-        hs = headers_size(headers)
-        ks = -1 if key_bytes is None else len(key_bytes)
-        vs = -1 if value_bytes is None else len(value_bytes)
+        logs = cluster.topics.get(topic)
+        if logs is None:
+            logs = cluster._logs(topic)  # raises, naming the fix
         n = len(logs)
+        ser = self._key_serializer
+        if ser is not None and key is not None:
+            key = ser(key)
+        ser = self._value_serializer
+        if ser is not None and value is not None:
+            value = ser(value)
+        if key.__class__ is not bytes and key is not None:
+            key = self._as_bytes(key, "key")
+        if value.__class__ is not bytes and value is not None:
+            value = self._as_bytes(value, "value")
+        hs = headers_size(headers) if headers else 1
+        ks = -1 if key is None else len(key)
+        vs = -1 if value is None else len(value)
+        now = cluster._now
+        ts = now if timestamp_ms is None else int(timestamp_ms)
         if partition is None:
-            if self._custom is not None:
+            if key and self._key_cache is not None:
+                cache = self._key_cache.get(n)
+                if cache is None:
+                    cache = self._key_cache[n] = {}
+                partition = cache.get(key)
+                if partition is None:
+                    partition = cache[key] = self._partitioner.partition(topic, key, n, 0)
+            elif self._custom is not None:
                 all_parts = list(range(n))
-                partition = self._custom(key_bytes, all_parts, all_parts)
+                partition = self._custom(key, all_parts, all_parts)
             else:
-                size = max(ks, 0) + max(vs, 0) + hs + 21
-                partition = self._partitioner.partition(topic, key_bytes, n, size)
-        if not isinstance(partition, int) or not 0 <= partition < n:
+                size = record_size(ks, vs, hs, 0, 0)
+                partition = self._partitioner.partition(topic, key, n, size)
+        if partition.__class__ is not int or not 0 <= partition < n:
             raise UnknownTopicOrPartitionError(
                 f"topic {topic!r} has partitions 0..{n - 1}; partition {partition!r} does not exist"
             )
-        tp = TopicPartition(topic, partition)
-        now = cluster.now_ms
-        ts = now if timestamp_ms is None else int(timestamp_ms)
-        record_bytes = max(ks, 0) + max(vs, 0) + hs + 21
-        if record_bytes > self.config["max_request_size"]:
-            raise MessageSizeTooLargeError(
-                f"the record is {record_bytes} bytes, larger than max_request_size="
-                f"{self.config['max_request_size']}; raise max_request_size or send smaller values"
-            )
+        tp = (topic, partition)
         batch = self._batches.get(tp)
-        if batch is not None and batch.nbytes + record_bytes > self.config["batch_size"]:
-            self._ready.append(batch)
-            batch = None
         if batch is None:
-            batch = self._batches[tp] = _Batch(tp, now)
-        batch.records.append((key_bytes, value_bytes, list(headers or []), ts))
-        batch.sizes.append((ks, vs, hs))
-        batch.nbytes += record_bytes
-        return FutureRecordMetadata(self, batch, len(batch.records) - 1)
+            batch = self._batches[tp] = _Batch(TopicPartition(topic, partition), now, ts)
+        index = len(batch.records)
+        # Exact v2 record size: deltas are relative to the batch's first record.
+        td = ts - batch.first_ts
+        body = (
+            (2 if -64 <= td < 64 else varint_size(td) + 1)
+            + (1 if index < 64 else varint_size(index))
+            + (1 if ks < 64 else varint_size(ks)) + (ks if ks > 0 else 0)
+            + (1 if vs < 64 else varint_size(vs)) + (vs if vs > 0 else 0)
+            + hs
+        )
+        rsize = body + (1 if body < 64 else varint_size(body))
+        if index and batch.nbytes + rsize > self._batch_size:
+            self._ready.append(batch)
+            batch = self._batches[tp] = _Batch(batch.tp, now, ts)
+            index = 0
+            td = 0
+            rsize = record_size(ks, vs, hs, 0, 0)
+        if rsize + BATCH_OVERHEAD > self._max_request_size:
+            raise MessageSizeTooLargeError(
+                f"the record is {rsize + BATCH_OVERHEAD} bytes, larger than max_request_size="
+                f"{self._max_request_size}; raise max_request_size or send smaller values"
+            )
+        batch.records.append((key, value, headers or [], ts, ks, vs, hs))
+        batch.nbytes += rsize
+        return FutureRecordMetadata(self, batch, index)
 
     @staticmethod
-    def _serialize(serializer: Any, topic: str, obj: Any, what: str) -> bytes | None:
-        if serializer is not None and obj is not None:
-            obj = serializer(obj)
-        if obj is None or isinstance(obj, bytes):
-            return obj
-        if isinstance(obj, (bytearray, memoryview)):
+    def _as_bytes(obj: Any, what: str) -> bytes:
+        if isinstance(obj, (bytes, bytearray, memoryview)):
             return bytes(obj)
         raise TypeError(
             f"the record's {what} must be bytes, got {type(obj).__name__}: pass "
@@ -285,7 +322,7 @@ class SimProducer(_Closable):
                 f"topic {batch.tp.topic!r} was deleted before this producer's batch was sent"
             )
         log = cluster.log(batch.tp)
-        base, count = log.append(batch.records, cluster.now_ms, batch.sizes)
+        base, count = log.append_sized(batch.records, batch.nbytes, cluster.now_ms)
         batch.base_offset = base
         cluster.record_event(
             "append",
@@ -297,7 +334,7 @@ class SimProducer(_Closable):
         )
         if batch.callbacks:
             future_for = FutureRecordMetadata
-            for index, cb, _ in batch.callbacks:
+            for index, cb in batch.callbacks:
                 cb(future_for(self, batch, index)._metadata())
 
     def flush(self, timeout: float | None = None) -> None:
@@ -503,19 +540,23 @@ class SimConsumer(_Closable):
                 self._closed = True
                 raise FencedInstanceIdError(reason)
             self._lose_partitions(reason)
-        for _ in range(3):
+        for _ in range(4):
             member = coord.member(gid, self._member_id)
             group = coord.group(gid)
             if member is None:
                 self._join(first=True)
                 continue
+            # The coordinator answered every member when the join completed: take that
+            # answer first, even if a newer rebalance has already begun.
+            if member.generation > self._generation and (
+                not member.awaiting_join or group.state == "PreparingRebalance"
+            ):
+                self._on_join_complete(member.assignment, member.generation)
+                continue
             if self._needs_rejoin or (
                 group.state == "PreparingRebalance" and not member.awaiting_join
             ):
                 self._join(first=False)
-                continue
-            if not member.awaiting_join and member.generation > self._generation:
-                self._on_join_complete(member.assignment, member.generation)
                 continue
             break
 
@@ -667,8 +708,28 @@ class SimConsumer(_Closable):
                 return records
             # Wake early for news (data, a rebalance), but never spin without time moving.
             before = cluster.now_ms
-            cluster.advance_to(deadline, until=self._has_news if stalled < 2 else None)
+            self._wait(deadline, until=self._has_news if stalled < 2 else None)
             stalled = stalled + 1 if cluster.now_ms == before else 0
+
+    def _next_wake(self) -> int | None:
+        """When a producer batch or a group change could next bring records to this consumer."""
+        polling = self._cluster.coordinator.polling
+        polling.add(self._member_id)
+        try:
+            return self._cluster._next_timer(client_timers_only=True)
+        finally:
+            polling.discard(self._member_id)
+
+    def _wait(self, until_ms: int, until=None) -> None:
+        """Let time pass while blocked inside poll(): the heartbeat thread keeps the member alive."""
+        polling = self._cluster.coordinator.polling
+        member_id = self._member_id
+        if member_id is not None:
+            polling.add(member_id)
+        try:
+            self._cluster.advance_to(until_ms, until=until)
+        finally:
+            polling.discard(member_id)
 
     def _group_turn(self) -> None:
         """The group part of poll() (timers, auto-commit, join, sync), without fetching."""
@@ -809,13 +870,16 @@ class SimConsumer(_Closable):
             timeout = self.config["consumer_timeout_ms"]
             if math.isinf(timeout):
                 got = self.poll(timeout_ms=0)
-                if not got and self._cluster._next_timer() is None:
-                    raise IllegalStateError(
-                        "iterating would wait forever: nothing more can arrive in the simulator; "
-                        "pass consumer_timeout_ms=1000 to stop iteration when records run out"
-                    )
                 if not got:
-                    self._cluster.advance_to(self._cluster._next_timer())
+                    # Only a producer's batch or a group change can bring records now.
+                    wake = self._next_wake()
+                    if wake is None:
+                        raise IllegalStateError(
+                            "iterating would wait forever: nothing more can arrive in the "
+                            "simulator; pass consumer_timeout_ms=1000 to stop iteration when "
+                            "records run out"
+                        )
+                    self._wait(wake)
             else:
                 got = self.poll(timeout_ms=int(timeout))
                 if not got:

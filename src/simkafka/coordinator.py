@@ -75,6 +75,8 @@ class GroupCoordinator:
         self.cluster = cluster
         self.groups: dict[str, Group] = {}
         self.initial_rebalance_delay_ms = initial_rebalance_delay_ms
+        #: members blocked inside poll() right now: a waiting poll keeps max.poll.interval fresh
+        self.polling: set[str] = set()
 
     # -- lookups ---------------------------------------------------------------------------
     def group(self, group_id: str) -> Group:
@@ -346,7 +348,8 @@ class GroupCoordinator:
                 times.append(group.initial_delay_until_ms)
             for m in group.members.values():
                 if m.alive:
-                    times.append(m.last_poll_ms + m.rebalance_timeout_ms + 1)
+                    if m.member_id not in self.polling:
+                        times.append(m.last_poll_ms + m.rebalance_timeout_ms + 1)
                 else:
                     times.append(m.last_heartbeat_ms + m.session_timeout_ms + 1)
         return min(times) if times else None
@@ -363,6 +366,8 @@ class GroupCoordinator:
                         f"session timeout: no heartbeat for {m.session_timeout_ms} ms",
                         event="session_timeout",
                     )
+                elif m.member_id in self.polling:
+                    m.last_poll_ms = m.last_heartbeat_ms = now
                 elif m.alive and now > m.last_poll_ms + m.rebalance_timeout_ms:
                     # The client's heartbeat thread leaves the group when poll() is not called
                     # within max.poll.interval.ms.

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .records import CREATE_TIME, ConsumerRecord
+from .records import CREATE_TIME, LOG_APPEND_TIME, ConsumerRecord
 
 #: Bytes of a record batch header in Kafka's v2 format (DefaultRecordBatch.RECORD_BATCH_OVERHEAD).
 BATCH_OVERHEAD = 61
@@ -24,6 +24,8 @@ def varint_size(value: int) -> int:
     >>> [varint_size(v) for v in (0, -1, 63, 64, 100_000)]
     [1, 1, 1, 2, 3]
     """
+    if -64 <= value < 64:
+        return 1
     v = (value << 1) ^ (value >> 63)
     size = 1
     while v >= 0x80:
@@ -196,30 +198,31 @@ class PartitionLog:
         return self.log_end_offset - self.log_start_offset
 
     def append(
-        self,
-        batch: Sequence[tuple[bytes | None, bytes | None, list, int]],
-        now_ms: int,
-        sizes: Sequence[tuple[int, int, int]] | None = None,
+        self, batch: Sequence[tuple[bytes | None, bytes | None, list, int]], now_ms: int
     ) -> tuple[int, int]:
-        """Append one producer batch of ``(key, value, headers, timestamp)``; return (base offset, count).
-
-        The batch lands in the active segment, rolled first if it would overflow
-        ``segment.bytes`` or the segment is older than ``segment.ms``.
-        ``sizes`` optionally carries the serialized (key, value, headers) sizes.
-        """
+        """Append one producer batch of ``(key, value, headers, timestamp)``; return (base offset, count)."""
         if not batch:
             return self.log_end_offset, 0
         first_ts = batch[0][3]
-        log_append = self.config.message_timestamp_type == "LogAppendTime"
-        batch_bytes = BATCH_OVERHEAD
-        if sizes is None:
-            sizes = [
-                (-1 if k is None else len(k), -1 if v is None else len(v), headers_size(h))
-                for k, v, h, _ in batch
-            ]
-        for i, ((_k, _v, _h, ts), (ks, vs, hs)) in enumerate(zip(batch, sizes, strict=True)):
-            batch_bytes += record_size(ks, vs, hs, i, 0 if log_append else ts - first_ts)
+        sized = []
+        nbytes = BATCH_OVERHEAD
+        for i, (k, v, h, ts) in enumerate(batch):
+            ks = -1 if k is None else len(k)
+            vs = -1 if v is None else len(v)
+            hs = headers_size(h)
+            nbytes += record_size(ks, vs, hs, i, ts - first_ts)
+            sized.append((k, v, h, ts, ks, vs, hs))
+        return self.append_sized(sized, nbytes, now_ms)
 
+    def append_sized(self, batch: list[tuple], batch_bytes: int, now_ms: int) -> tuple[int, int]:
+        """Append a batch of ``(key, value, headers, timestamp, key_size, value_size, headers_size)``.
+
+        The batch lands in the active segment, rolled first if it would overflow
+        ``segment.bytes`` or the segment is older than ``segment.ms``. ``batch_bytes`` is
+        the batch's size in Kafka's v2 format (the producer computes it as it batches).
+        """
+        if not batch:
+            return self.log_end_offset, 0
         active = self.segments[-1]
         if active.records and (
             active.size_bytes + batch_bytes > self.config.segment_bytes
@@ -228,21 +231,25 @@ class PartitionLog:
             active = self._roll(now_ms)
         elif not active.records:
             active.created_ms = now_ms
-
         base = active.next_offset
         topic, partition = self.topic, self.partition
-        ts_type = 1 if log_append else CREATE_TIME
-        out = active.records
-        largest = active.largest_timestamp
-        for i, ((k, v, h, ts), (ks, vs, hs)) in enumerate(zip(batch, sizes, strict=True)):
-            if log_append:
-                ts = now_ms
-            if ts > largest:
-                largest = ts
-            out.append(
-                ConsumerRecord(topic, partition, 0, base + i, ts, ts_type, k, v, h, None, ks, vs, hs)
-            )
-        active.largest_timestamp = largest
+        if self.config.message_timestamp_type == "LogAppendTime":
+            new = [
+                ConsumerRecord(topic, partition, 0, base + i, now_ms, LOG_APPEND_TIME,
+                               k, v, h, None, ks, vs, hs)
+                for i, (k, v, h, _ts, ks, vs, hs) in enumerate(batch)
+            ]
+            largest = now_ms
+        else:
+            new = [
+                ConsumerRecord(topic, partition, 0, base + i, ts, CREATE_TIME,
+                               k, v, h, None, ks, vs, hs)
+                for i, (k, v, h, ts, ks, vs, hs) in enumerate(batch)
+            ]
+            largest = max(r[3] for r in batch)
+        active.records.extend(new)
+        if largest > active.largest_timestamp:
+            active.largest_timestamp = largest
         active.size_bytes += batch_bytes
         return base, len(batch)
 
@@ -251,14 +258,6 @@ class PartitionLog:
         self.segments.append(seg)
         self._bases.append(seg.base_offset)
         return seg
-
-    def maybe_roll(self, now_ms: int) -> bool:
-        """Roll a non-empty active segment older than ``segment.ms``, as the log cleaner's check does."""
-        active = self.segments[-1]
-        if active.records and now_ms - active.created_ms >= self.config.segment_ms:
-            self._roll(now_ms)
-            return True
-        return False
 
     def read(self, offset: int, max_records: int) -> list[ConsumerRecord]:
         """Records from ``offset`` on, at most ``max_records``; the caller checks the range."""
