@@ -68,9 +68,14 @@ class _Batch:
     ``nbytes`` is the batch's exact size in Kafka's v2 format, kept as records are added.
     """
 
-    __slots__ = ("tp", "created_ms", "first_ts", "records", "nbytes", "base_offset", "callbacks")
+    __slots__ = (
+        "producer", "tp", "created_ms", "first_ts", "records", "nbytes", "base_offset", "callbacks"
+    )
 
-    def __init__(self, tp: TopicPartition, created_ms: int, first_ts: int) -> None:
+    def __init__(
+        self, producer: SimProducer, tp: TopicPartition, created_ms: int, first_ts: int
+    ) -> None:
+        self.producer = producer
         self.tp = tp
         self.created_ms = created_ms
         self.first_ts = first_ts
@@ -80,15 +85,21 @@ class _Batch:
         self.callbacks: list[tuple[int, Callable]] = []
 
 
-class FutureRecordMetadata:
-    """What ``send()`` returns: resolves to RecordMetadata once its batch reaches the log."""
+class FutureRecordMetadata(tuple):
+    """What ``send()`` returns: resolves to RecordMetadata once its batch reaches the log.
 
-    __slots__ = ("_producer", "_batch", "_index")
+    A (batch, index) pair: one is made per record sent, so it is kept as small as a tuple.
+    """
 
-    def __init__(self, producer: SimProducer, batch: _Batch, index: int) -> None:
-        self._producer = producer
-        self._batch = batch
-        self._index = index
+    __slots__ = ()
+
+    @property
+    def _batch(self) -> _Batch:
+        return self[0]
+
+    @property
+    def _index(self) -> int:
+        return self[1]
 
     @property
     def is_done(self) -> bool:
@@ -102,14 +113,15 @@ class FutureRecordMetadata:
 
     def get(self, timeout: float | None = None) -> RecordMetadata:
         """The record's partition and offset; sends its batch now if it is still waiting."""
-        if self._batch.base_offset is None:
-            self._producer._send_batch(self._batch)
+        batch = self[0]
+        if batch.base_offset is None:
+            batch.producer._send_batch(batch)
         return self._metadata()
 
     def _metadata(self) -> RecordMetadata:
         batch, i = self._batch, self._index
         _k, _v, _h, ts, ks, vs, hs = batch.records[i]
-        log = self._producer._cluster.log(batch.tp)
+        log = batch.producer._cluster.log(batch.tp)
         if log.config.message_timestamp_type == "LogAppendTime":
             ts = log.read(batch.base_offset + i, 1)[0].timestamp  # type: ignore[operator]
         return RecordMetadata(
@@ -128,6 +140,8 @@ class FutureRecordMetadata:
         """Errbacks never fire in the simulator: a record accepted by ``send()`` is never lost."""
         return self
 
+
+_new_future = tuple.__new__
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "bootstrap_servers": "simkafka",
@@ -247,21 +261,22 @@ class SimProducer(_Closable):
         tp = (topic, partition)
         batch = self._batches.get(tp)
         if batch is None:
-            batch = self._batches[tp] = _Batch(TopicPartition(topic, partition), now, ts)
+            batch = self._batches[tp] = _Batch(self, TopicPartition(topic, partition), now, ts)
         index = len(batch.records)
         # Exact v2 record size: deltas are relative to the batch's first record.
         td = ts - batch.first_ts
+        # (A zig-zag varint of 0 <= x < 64 takes 1 byte, of x < 8192 two.)
         body = (
             (2 if -64 <= td < 64 else varint_size(td) + 1)
-            + (1 if index < 64 else varint_size(index))
-            + (1 if ks < 64 else varint_size(ks)) + (ks if ks > 0 else 0)
-            + (1 if vs < 64 else varint_size(vs)) + (vs if vs > 0 else 0)
+            + (1 if index < 64 else 2 if index < 8192 else varint_size(index))
+            + (1 if ks < 64 else 2 if ks < 8192 else varint_size(ks)) + (ks if ks > 0 else 0)
+            + (1 if vs < 64 else 2 if vs < 8192 else varint_size(vs)) + (vs if vs > 0 else 0)
             + hs
         )
-        rsize = body + (1 if body < 64 else varint_size(body))
+        rsize = body + (1 if body < 64 else 2 if body < 8192 else varint_size(body))
         if index and batch.nbytes + rsize > self._batch_size:
             self._ready.append(batch)
-            batch = self._batches[tp] = _Batch(batch.tp, now, ts)
+            batch = self._batches[tp] = _Batch(self, batch.tp, now, ts)
             index = 0
             td = 0
             rsize = record_size(ks, vs, hs, 0, 0)
@@ -272,7 +287,7 @@ class SimProducer(_Closable):
             )
         batch.records.append((key, value, headers or [], ts, ks, vs, hs))
         batch.nbytes += rsize
-        return FutureRecordMetadata(self, batch, index)
+        return _new_future(FutureRecordMetadata, (batch, index))
 
     @staticmethod
     def _as_bytes(obj: Any, what: str) -> bytes:
@@ -335,7 +350,7 @@ class SimProducer(_Closable):
         if batch.callbacks:
             future_for = FutureRecordMetadata
             for index, cb in batch.callbacks:
-                cb(future_for(self, batch, index)._metadata())
+                cb(_new_future(future_for, (batch, index))._metadata())
 
     def flush(self, timeout: float | None = None) -> None:
         """Send every waiting batch now."""
