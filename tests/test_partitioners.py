@@ -93,6 +93,13 @@ def test_zero_partitions_is_refused_with_the_fix(bad: object) -> None:
         partition_for_key(b"k", bad)  # type: ignore[arg-type]
 
 
+def test_routing_stays_exact_past_the_memo_size() -> None:
+    keys = [b"user-%d" % i for i in range(70_000)]  # more keys than the memo holds
+    one_by_one = [partition_for_key(k, 9) for k in keys]
+    assert one_by_one == [partition_for_key(k, 9) for k in keys]
+    assert one_by_one == partitions_for_keys(keys, 9, engine="numpy")
+
+
 def test_bytearray_and_memoryview_keys_hash_like_bytes() -> None:
     assert partition_for_key(bytearray(b"acct-1"), 5) == partition_for_key(b"acct-1", 5)
     assert murmur2(memoryview(b"foobar")) == -790332482

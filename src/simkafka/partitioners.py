@@ -41,9 +41,10 @@ _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
 
-# Batches smaller than this are hashed key by key: below it the batch set-up costs more than
-# it saves (measured in benchmarks/bench_routing.py).
+# Measured crossovers (CPython 3.11): below 64 keys hashing key by key is as fast and can use
+# the memo; numpy's fixed cost pays off from about 256 keys, the big-int lanes before that.
 _BATCH_MIN = 64
+_NUMPY_MIN = 256
 
 
 def _check_key(key: object) -> bytes:
@@ -133,15 +134,6 @@ def murmur2(data: bytes) -> int:
 _HASH_MEMO: dict[bytes, int] = {}
 
 
-def _positive_murmur2(key: bytes) -> int:
-    h = _HASH_MEMO.get(key)
-    if h is None:
-        if len(_HASH_MEMO) >= _MEMO_SIZE:
-            _HASH_MEMO.clear()
-        h = _HASH_MEMO[key] = _murmur2_unsigned(key) & 0x7FFFFFFF
-    return h
-
-
 def partition_for_key(key: bytes, num_partitions: int) -> int:
     """The partition the Java producer picks for a keyed record: ``toPositive(murmur2(key)) % n``.
 
@@ -176,10 +168,10 @@ def partitions_for_keys(
 ) -> list[int]:
     """``partition_for_key`` for many keys at once, in the same order, equal key by key.
 
-    All keys are hashed together, one vector operation per murmur2 step: with numpy when it
-    can be imported (``engine="auto"`` or ``"numpy"``), otherwise with plain Python ints
-    used as wide registers (``engine="python"``, for Pyodide without numpy). Batches of
-    fewer than 64 keys are hashed key by key.
+    All keys are hashed together, one vector operation per murmur2 step: with numpy
+    (``engine="numpy"``), or with plain Python ints used as wide registers
+    (``engine="python"``, what Pyodide without numpy gets). ``engine="auto"`` hashes fewer
+    than 64 keys one by one, up to 256 with Python ints, and more with numpy if it imports.
 
     >>> partitions_for_keys([b"21", b"acct-1", b"acct-2"], 3)
     [0, 2, 2]
@@ -196,7 +188,10 @@ def partitions_for_keys(
     except TypeError:  # a key that is not bytes-like: say how to make it bytes
         keys = [_check_key(k) for k in keys]
         joined = b"".join(keys)
-    np = _numpy() if engine != "python" else None
+    if engine == "python" or (engine == "auto" and len(keys) < _NUMPY_MIN):
+        np = None
+    else:
+        np = _numpy()
     if engine == "numpy" and np is None:
         raise IllegalArgumentError("engine='numpy' needs numpy — pip install numpy, or use 'auto'")
     if np is not None:
@@ -206,7 +201,7 @@ def partitions_for_keys(
 
 def _as_bytes(keys: list[bytes]) -> tuple[list[bytes], bytes]:
     """Keys whose len() is not their size in bytes (a memoryview of ints), made bytes."""
-    keys = [bytes(_check_key(k)) for k in keys]
+    keys = [_check_key(k) for k in keys]
     return keys, b"".join(keys)
 
 
@@ -400,7 +395,7 @@ class StickyPartitioner:
     ) -> int:
         n = _check_num_partitions(num_partitions)
         if key is not None:
-            return _positive_murmur2(_check_key(key)) % n
+            return partition_for_key(key, n)
         info = self._sticky.get(topic)
         if info is None or info.partition >= n:
             info = self._sticky[topic] = _StickyPartitionInfo(self._next_partition(n))
@@ -469,7 +464,7 @@ class KafkaPythonPartitioner:
     ) -> int:
         n = _check_num_partitions(num_partitions)
         if key is not None:
-            return _positive_murmur2(_check_key(key)) % n
+            return partition_for_key(key, n)
         return self.rng.choice(range(n))
 
 
@@ -523,7 +518,7 @@ class Murmur2RandomPartitioner:
         n = _check_num_partitions(num_partitions)
         if key is None:
             return _random_partition(self.rng, n)
-        return _positive_murmur2(_check_key(key)) % n
+        return partition_for_key(key, n)
 
 
 PartitionFunction = Callable[[str, "bytes | None", int, int], int]
