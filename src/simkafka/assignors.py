@@ -210,7 +210,7 @@ def _sticky(
     Where Java iterates a HashMap or HashSet (whose order depends on hash codes), this
     iterates members in MemberInfo order and sets in insertion order, so the result is
     deterministic; it can differ from Java's in which member keeps or gets which partition,
-    never in the counts or in what stays put.
+    never in how many each member gets or how many stay put.
     """
     if not order:
         return {}
