@@ -29,7 +29,7 @@ def test_one_keys_events_stay_in_order(cluster):
         p.send("user-accounts", key=f"acct-{i % 5}", value=f"event-{i}")
     p.flush()
     df = cluster.records("user-accounts")
-    for key, rows in df.groupby("key"):
+    for _key, rows in df.groupby("key"):
         assert rows["partition"].nunique() == 1
         seq = [int(v.decode().split("-")[1]) for v in rows.sort_values("offset")["value"]]
         assert seq == sorted(seq)
@@ -54,7 +54,7 @@ def test_records_are_batched_until_linger_or_flush(cluster):
 
 def test_batch_size_closes_a_batch(cluster):
     p = cluster.producer(batch_size=500, linger_ms=10_000)
-    for i in range(20):
+    for _i in range(20):
         p.send("user-accounts", key=b"k", value=b"x" * 100)
     p.flush()
     appends = cluster.events("append")

@@ -69,7 +69,14 @@ class _Batch:
     """
 
     __slots__ = (
-        "producer", "tp", "created_ms", "first_ts", "records", "nbytes", "base_offset", "callbacks"
+        "producer",
+        "tp",
+        "created_ms",
+        "first_ts",
+        "records",
+        "nbytes",
+        "base_offset",
+        "callbacks",
     )
 
     def __init__(
@@ -125,10 +132,20 @@ class FutureRecordMetadata(tuple):
         if log.config.message_timestamp_type == "LogAppendTime":
             ts = log.read(batch.base_offset + i, 1)[0].timestamp  # type: ignore[operator]
         return RecordMetadata(
-            batch.tp.topic, batch.tp.partition, batch.tp, batch.base_offset + i, ts, None, ks, vs, hs
+            batch.tp.topic,
+            batch.tp.partition,
+            batch.tp,
+            batch.base_offset + i,
+            ts,
+            None,
+            ks,
+            vs,
+            hs,
         )  # type: ignore[operator]
 
-    def add_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureRecordMetadata:
+    def add_callback(
+        self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> FutureRecordMetadata:
         """Call ``fn(*args, record_metadata, **kwargs)`` when the record is in the log."""
         if self.is_done:
             fn(*args, self._metadata(), **kwargs)
@@ -136,7 +153,9 @@ class FutureRecordMetadata(tuple):
             self._batch.callbacks.append((self._index, lambda md: fn(*args, md, **kwargs)))
         return self
 
-    def add_errback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> FutureRecordMetadata:
+    def add_errback(
+        self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> FutureRecordMetadata:
         """Errbacks never fire in the simulator: a record accepted by ``send()`` is never lost."""
         return self
 
@@ -185,7 +204,9 @@ class SimProducer(_Closable):
         part = self.config["partitioner"]
         rng = random.Random(cluster.rng.getrandbits(64))
         if isinstance(part, str):
-            self._partitioner = make_partitioner(part, rng=rng, batch_size=self.config["batch_size"])
+            self._partitioner = make_partitioner(
+                part, rng=rng, batch_size=self.config["batch_size"]
+            )
             self._custom = None
         elif callable(part) and not hasattr(part, "partition"):
             self._partitioner = None
@@ -269,8 +290,10 @@ class SimProducer(_Closable):
         body = (
             (2 if -64 <= td < 64 else varint_size(td) + 1)
             + (1 if index < 64 else 2 if index < 8192 else varint_size(index))
-            + (1 if ks < 64 else 2 if ks < 8192 else varint_size(ks)) + (ks if ks > 0 else 0)
-            + (1 if vs < 64 else 2 if vs < 8192 else varint_size(vs)) + (vs if vs > 0 else 0)
+            + (1 if ks < 64 else 2 if ks < 8192 else varint_size(ks))
+            + (ks if ks > 0 else 0)
+            + (1 if vs < 64 else 2 if vs < 8192 else varint_size(vs))
+            + (vs if vs > 0 else 0)
             + hs
         )
         rsize = body + (1 if body < 64 else 2 if body < 8192 else varint_size(body))
@@ -449,7 +472,9 @@ class SimConsumer(_Closable):
             strategies = (strategies,)
         self._protocols = [_strategy_name(s) for s in strategies]
         if not self._protocols:
-            raise KafkaConfigurationError("partition_assignment_strategy needs at least one assignor")
+            raise KafkaConfigurationError(
+                "partition_assignment_strategy needs at least one assignor"
+            )
         kinds = {assignors.rebalance_protocol(p) for p in self._protocols}
         # As in Java: a cooperative assignor listed with eager ones means eager until all switch.
         self._cooperative = kinds == {"cooperative"}
@@ -488,7 +513,9 @@ class SimConsumer(_Closable):
         return self.config["group_id"]
 
     # -- subscription ----------------------------------------------------------------------------
-    def subscribe(self, topics: Iterable[str] = (), pattern: str | None = None, listener=None) -> None:
+    def subscribe(
+        self, topics: Iterable[str] = (), pattern: str | None = None, listener=None
+    ) -> None:
         """Join the group for these topics (or a regex ``pattern``); partitions come by rebalance."""
         self._check_open()
         if self._manual:
@@ -774,7 +801,10 @@ class SimConsumer(_Closable):
             member = coord.member(self.group_id, self._member_id)
             if member is None or member.generation != self._generation:
                 return True
-            if coord.group(self.group_id).state == "PreparingRebalance" and not member.awaiting_join:
+            if (
+                coord.group(self.group_id).state == "PreparingRebalance"
+                and not member.awaiting_join
+            ):
                 return True
         for tp in self._assignment:
             pos = self._positions.get(tp)
@@ -865,9 +895,8 @@ class SimConsumer(_Closable):
         return pos
 
     def _out_of_range(self, tp: TopicPartition, pos: int, log) -> int:
-        why = (
-            f"offset {pos} is out of range [{log.log_start_offset}, {log.log_end_offset}]"
-            + (" (deleted by retention)" if pos < log.log_start_offset else "")
+        why = f"offset {pos} is out of range [{log.log_start_offset}, {log.log_end_offset}]" + (
+            " (deleted by retention)" if pos < log.log_start_offset else ""
         )
         if self.config["auto_offset_reset"] == "none":
             raise OffsetOutOfRangeError(
@@ -1002,7 +1031,11 @@ class SimConsumer(_Closable):
         self._require_assigned(tp, "seek")
         self._positions[tp] = offset
         self._cluster.record_event(
-            "seek", topic=tp.topic, partition=tp.partition, offset=offset, group=self.group_id,
+            "seek",
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=offset,
+            group=self.group_id,
             member=self._member_id or self.config["client_id"],
         )
 
@@ -1178,8 +1211,9 @@ class SimAdmin(_Closable):
                 results.append({"name": name, "error_code": exc.errno})
         return {"topics": results}
 
-    def create_partitions(self, topic_partitions, timeout_ms=None, validate_only=False,
-                          raise_errors=True):
+    def create_partitions(
+        self, topic_partitions, timeout_ms=None, validate_only=False, raise_errors=True
+    ):
         """Grow topics: ``{topic: NewPartitions(total_count)}``. Keys map to new partitions after."""
         self._check_open()
         results = []
@@ -1350,7 +1384,9 @@ class SimAdmin(_Closable):
             self._cluster.record_event(
                 "records_deleted", topic=tp.topic, partition=tp.partition, offset=offset
             )
-        return {TopicPartition(*tp): {"low_watermark": off} for tp, off in records_to_delete.items()}
+        return {
+            TopicPartition(*tp): {"low_watermark": off} for tp, off in records_to_delete.items()
+        }
 
     def close(self) -> None:
         self._closed = True

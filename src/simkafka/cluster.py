@@ -341,7 +341,14 @@ class SimCluster:
         ]
         return pd.DataFrame(
             rows,
-            columns=["partition", "log_start_offset", "log_end_offset", "records", "segments", "bytes"],
+            columns=[
+                "partition",
+                "log_start_offset",
+                "log_end_offset",
+                "records",
+                "segments",
+                "bytes",
+            ],
         )
 
     def group_state(self, group_id: str) -> pd.DataFrame:
@@ -402,5 +409,12 @@ class SimCluster:
                 )
         return pd.DataFrame(
             rows,
-            columns=["member", "client_id", "group_instance_id", "generation", "leader", "assignment"],
+            columns=[
+                "member",
+                "client_id",
+                "group_instance_id",
+                "generation",
+                "leader",
+                "assignment",
+            ],
         )

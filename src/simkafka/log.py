@@ -235,15 +235,29 @@ class PartitionLog:
         topic, partition = self.topic, self.partition
         if self.config.message_timestamp_type == "LogAppendTime":
             new = [
-                ConsumerRecord(topic, partition, 0, base + i, now_ms, LOG_APPEND_TIME,
-                               k, v, h, None, ks, vs, hs)
+                ConsumerRecord(
+                    topic,
+                    partition,
+                    0,
+                    base + i,
+                    now_ms,
+                    LOG_APPEND_TIME,
+                    k,
+                    v,
+                    h,
+                    None,
+                    ks,
+                    vs,
+                    hs,
+                )
                 for i, (k, v, h, _ts, ks, vs, hs) in enumerate(batch)
             ]
             largest = now_ms
         else:
             new = [
-                ConsumerRecord(topic, partition, 0, base + i, ts, CREATE_TIME,
-                               k, v, h, None, ks, vs, hs)
+                ConsumerRecord(
+                    topic, partition, 0, base + i, ts, CREATE_TIME, k, v, h, None, ks, vs, hs
+                )
                 for i, (k, v, h, ts, ks, vs, hs) in enumerate(batch)
             ]
             largest = max(r[3] for r in batch)
