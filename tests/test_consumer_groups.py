@@ -274,3 +274,17 @@ def test_calls_on_a_closed_consumer_fail():
     c.close()
     with pytest.raises(IllegalStateError, match="closed"):
         c.poll()
+
+
+def test_a_crashed_member_misses_heartbeats_until_its_session_ends():
+    cluster = make(2)
+    a, b = consumers(cluster, 2, session_timeout_ms=10_000, heartbeat_interval_ms=3_000)
+    cluster.settle(a, b)
+    b.crash()
+    crashed_at = cluster.now_ms
+    cluster.advance(20_000)
+    missed = cluster.events("heartbeat_missed")
+    assert list(missed["count"]) == [1, 2, 3]
+    assert list(missed["time_ms"] - crashed_at) == [3_000, 6_000, 9_000]
+    expired = cluster.events("session_timeout")
+    assert list(expired["time_ms"] - crashed_at) == [10_001]

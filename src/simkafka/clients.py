@@ -621,6 +621,7 @@ class SimConsumer(_Closable):
             owned=list(self._assignment if self._cooperative else self._last_assignment()),
             session_timeout_ms=self.config["session_timeout_ms"],
             rebalance_timeout_ms=self.config["max_poll_interval_ms"],
+            heartbeat_interval_ms=self.config["heartbeat_interval_ms"],
         )
 
     def _last_assignment(self) -> list[TopicPartition]:

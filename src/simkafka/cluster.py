@@ -292,10 +292,12 @@ class SimCluster:
         member: str | None = None,
         generation: int | None = None,
         detail: str = "",
+        time_ms: int | None = None,
     ) -> None:
         """Append one row to the event list (the only place events are kept)."""
+        when = self._now if time_ms is None else time_ms
         self._events.append(
-            (self._now, event, topic, partition, offset, count, group, member, generation, detail)
+            (when, event, topic, partition, offset, count, group, member, generation, detail)
         )
 
     def events(self, kind: str | None = None) -> pd.DataFrame:

@@ -39,8 +39,10 @@ class Member:
     rebalance_timeout_ms: int
     last_heartbeat_ms: int
     last_poll_ms: int
+    heartbeat_interval_ms: int = 3000
     awaiting_join: bool = True
     alive: bool = True
+    missed_heartbeats: int = 0
     assignment: list[TopicPartition] = field(default_factory=list)
     generation: int = -1
 
@@ -104,6 +106,7 @@ class GroupCoordinator:
         owned: list[TopicPartition],
         session_timeout_ms: int,
         rebalance_timeout_ms: int,
+        heartbeat_interval_ms: int = 3000,
     ) -> str:
         """A JoinGroup request; returns the member id. The join completes when all have rejoined."""
         now = self.cluster.now_ms
@@ -122,6 +125,7 @@ class GroupCoordinator:
                 owned=list(owned),
                 session_timeout_ms=session_timeout_ms,
                 rebalance_timeout_ms=rebalance_timeout_ms,
+                heartbeat_interval_ms=heartbeat_interval_ms,
                 last_heartbeat_ms=now,
                 last_poll_ms=now,
             )
@@ -351,7 +355,11 @@ class GroupCoordinator:
                     if m.member_id not in self.polling:
                         times.append(m.last_poll_ms + m.rebalance_timeout_ms + 1)
                 else:
-                    times.append(m.last_heartbeat_ms + m.session_timeout_ms + 1)
+                    expiry = m.last_heartbeat_ms + m.session_timeout_ms + 1
+                    missed = (
+                        m.last_heartbeat_ms + (m.missed_heartbeats + 1) * m.heartbeat_interval_ms
+                    )
+                    times.append(min(expiry, missed))
         return min(times) if times else None
 
     def fire_timers(self) -> None:
@@ -359,6 +367,8 @@ class GroupCoordinator:
         now = self.cluster.now_ms
         for group in list(self.groups.values()):
             for m in list(group.members.values()):
+                if not m.alive:
+                    self._record_missed_heartbeats(group, m, now)
                 if not m.alive and now > m.last_heartbeat_ms + m.session_timeout_ms:
                     self._remove(
                         group,
@@ -387,6 +397,24 @@ class GroupCoordinator:
                     self.try_complete_join(group)
             if group.initial_delay_until_ms is not None and now >= group.initial_delay_until_ms:
                 self.try_complete_join(group)
+
+    def _record_missed_heartbeats(self, group: Group, m: Member, now: int) -> None:
+        """One event per heartbeat a dead member should have sent before its session ran out."""
+        expiry = m.last_heartbeat_ms + m.session_timeout_ms
+        while True:
+            due = m.last_heartbeat_ms + (m.missed_heartbeats + 1) * m.heartbeat_interval_ms
+            if due > now or due > expiry:
+                return
+            m.missed_heartbeats += 1
+            self.cluster.record_event(
+                "heartbeat_missed",
+                group=group.group_id,
+                member=m.member_id,
+                generation=group.generation,
+                count=m.missed_heartbeats,
+                detail=f"session expires {expiry - due} ms later",
+                time_ms=due,
+            )
 
     # -- offsets -----------------------------------------------------------------------------
     def commit(
