@@ -1,0 +1,190 @@
+"""Build notebooks/00-setup.ipynb from the cells below, run it once, keep only golden outputs.
+
+    .venv/bin/python tools/build_setup_notebook.py
+
+Cells tagged ``nbval-check-output`` keep the output of this run: it is the simulator's, the
+same on every machine, and nbval compares it. Every other output (the environment check,
+the broker cells) says something about this machine only, so it is stripped. Execution
+counts are kept.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "00-setup.ipynb"
+GOLDEN = "nbval-check-output"
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def code(text: str, *tags: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(text.strip())
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+CELLS = [
+    md(
+        """
+# 00 - Setup: is everything ready?
+
+**What you'll learn:** how this course runs every experiment twice, first on `SimCluster`
+(an exact, deterministic simulator of Kafka that runs inside this notebook) and then on a
+real broker, and whether this machine has what it needs.
+
+**Time:** about 5 minutes. **Needs:** nothing. Kafka and RabbitMQ are optional: a cell that
+needs one says how to start it, and moves on.
+
+The running example of the whole course: an *auth service* publishes user-account events
+(account created, e-mail changed, account deleted) to the topic `user-accounts`, keyed by
+account id, and a *group-management service* consumes them.
+"""
+    ),
+    md(
+        """
+## 1. Check the environment
+
+One line per piece. The simulator is always ready; a broker that is not running is fine
+for now.
+"""
+    ),
+    code(
+        """
+from simkafka.environment import check_environment
+
+for line in check_environment():
+    print(line)
+"""
+    ),
+    md(
+        """
+## 2. Hello, simulator
+
+Create a cluster (the seed makes every run the same), then the topic `user-accounts` with
+3 partitions, with the same admin call you would make against Kafka.
+"""
+    ),
+    code(
+        """
+from simkafka import NewTopic, SimCluster
+
+cluster = SimCluster(seed=0)
+admin = cluster.admin()
+_ = admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication_factor=1)])
+"""
+    ),
+    md(
+        """
+Send one event keyed by account id `acct-42`. The producer picks the partition from the
+key (a murmur2 hash of the key, modulo the number of partitions, as Kafka's clients do), so
+every event of account 42 lands in the same partition. The offset is the record's position
+in that partition's log: the first record gets offset 0.
+"""
+    ),
+    code(
+        """
+producer = cluster.producer()
+metadata = producer.send("user-accounts", key=b"acct-42", value=b"created").get()
+print(f"simulator: key b'acct-42' -> partition {metadata.partition}, offset {metadata.offset}")
+""",
+        GOLDEN,
+    ),
+    md(
+        """
+## 3. The same on real Kafka
+
+Now the same record through a real broker, with kafka-python. The cell creates a topic with
+a unique name and 3 partitions (the course's broker creates no topic by itself), sends the
+record, compares its partition with the simulator's, and deletes the topic. Without Kafka it
+prints how to start it, and stops.
+"""
+    ),
+    code(
+        """
+from simkafka.environment import broker_notice, kafka_hello
+
+notice = broker_notice("kafka")
+if notice:
+    print(notice)
+else:
+    kafka_partition = kafka_hello(key=b"acct-42")
+    print(f"simulator: partition {metadata.partition}")
+    print(f"Kafka:     partition {kafka_partition}")
+    assert kafka_partition == metadata.partition, "the simulator and Kafka should agree"
+    print("agree")
+""",
+        "requires-kafka",
+    ),
+    md(
+        """
+## 4. RabbitMQ, for the comparisons later
+
+Some notebooks set Kafka's log beside a classic queue. A round trip: declare a fresh
+exclusive queue, publish one message, get it back, acknowledge it.
+"""
+    ),
+    code(
+        """
+from simkafka.environment import broker_notice, rabbitmq_hello
+
+notice = broker_notice("rabbitmq")
+print(notice or rabbitmq_hello())
+""",
+        "requires-rabbitmq",
+    ),
+    md(
+        """
+## Recap
+
+- The simulator needs nothing and is always ready; seeded, it prints the same thing on
+  every run and every machine.
+- A keyed record goes to the partition its key hashes to: the simulator and Kafka pick the
+  same one.
+- An offset is a record's position in its partition's log, starting at 0.
+- A cell that needs a broker tells you how to start it (`make brokers-up`) instead of failing.
+
+**Next:** 01 - records, topics and partitions (`01-records-topics-partitions.ipynb`). That
+notebook is being written and is not in the repository yet.
+"""
+    ),
+]
+
+
+def build(path: Path = NOTEBOOK, timeout: int = 120) -> None:
+    """Write the notebook at ``path``, executed once, with only the golden outputs kept."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = CELLS
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number:02d}"  # stable ids: a rebuild changes nothing it need not
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and GOLDEN not in cell.metadata.get("tags", []):
+            cell.outputs = []
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.validate(nb)
+    nbformat.write(nb, str(path))
+
+
+if __name__ == "__main__":
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOK)
+    print(f"wrote {sys.argv[1] if len(sys.argv) > 1 else NOTEBOOK}")
