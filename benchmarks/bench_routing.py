@@ -19,12 +19,17 @@ from pathlib import Path
 if __name__ == "__main__":  # runnable from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from simkafka.partitioners import murmur2, partition_for_key, partitions_for_keys
+from simkafka.partitioners import (
+    StickyPartitioner,
+    murmur2,
+    partition_for_key,
+    partitions_for_keys,
+)
 
 NUM_PARTITIONS = 12
-PER_KEY_KEYS = 20_000  # keys per timed pass when hashing one key at a time
+PER_KEY_KEYS = 10_000  # keys per timed pass when hashing one key at a time
 BATCH_KEYS = 100_000  # keys in one partitions_for_keys call
-ROUNDS = 7
+ROUNDS = 15
 
 
 def _keys(start: int, count: int) -> list[bytes]:
@@ -75,18 +80,24 @@ def run() -> list[dict]:
     fresh = [_keys(PER_KEY_KEYS * (r + 1), PER_KEY_KEYS) for r in range(ROUNDS)]
     rng = random.Random(7)
     random_keys = [[rng.randbytes(16) for _ in range(PER_KEY_KEYS)] for _ in range(ROUNDS)]
-    repeated = _keys(0, PER_KEY_KEYS)
     batch = _keys(0, BATCH_KEYS)
+    # A producer sending records for keys it has seen before (its memo already holds them).
+    producer = StickyPartitioner(rng=random.Random(0))
+    repeated = fresh[0]
     for k in repeated:
-        partition_for_key(k, n)  # a producer that has seen its keys before
+        producer.partition("accounts", k, n, 100)
 
     per_key = _best_of(
         ROUNDS,
         {
             "kafka-python": lambda r: _timed(lambda: kafka_python(fresh[r])),
             "murmur2": lambda r: _timed(lambda: [murmur2(k) for k in fresh[r]]),
-            "cold": lambda r: _timed(lambda: [partition_for_key(k, n) for k in fresh[r]]),
-            "warm": lambda r: _timed(lambda: [partition_for_key(k, n) for k in repeated]),
+            "partition_for_key": lambda r: _timed(
+                lambda: [partition_for_key(k, n) for k in fresh[r]]
+            ),
+            "producer": lambda r: _timed(
+                lambda: [producer.partition("accounts", k, n, 100) for k in repeated]
+            ),
         },
     )
     per_random_key = _best_of(
@@ -118,14 +129,14 @@ def run() -> list[dict]:
         ),
         _row(
             "partition_for_key, one key at a time, new keys",
-            per_key["cold"],
+            per_key["partition_for_key"],
             base,
             PER_KEY_KEYS,
             ">= 2x",
         ),
         _row(
-            "partition_for_key, one key at a time, keys seen before",
-            per_key["warm"],
+            "sticky partitioner, keyed records, keys seen before (memo)",
+            per_key["producer"],
             base,
             PER_KEY_KEYS,
             ">= 2x",

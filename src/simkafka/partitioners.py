@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import random
+import struct
 import sys
 import zlib
 from collections.abc import Callable, Sequence
@@ -70,46 +71,8 @@ def _check_num_partitions(num_partitions: object) -> int:
 
 _from_bytes = int.from_bytes
 
-# murmur2's first step depends only on the key's length and first 4-byte word, which keys
-# tend to share ("acct", "user", "orde"): a bounded memo of it saves a third of the work.
-_FIRST_STEP: dict[int, int] = {}
+# Bound on a producer's memo of key hashes; emptied when full.
 _MEMO_SIZE = 1 << 16
-
-
-def _first_step(length_and_word: int) -> int:
-    k = ((length_and_word & 0xFFFFFFFF) * _M) & _MASK
-    h = ((_SEED ^ (length_and_word >> 32)) * _M ^ (k ^ (k >> 24)) * _M) & _MASK
-    if len(_FIRST_STEP) >= _MEMO_SIZE:
-        _FIRST_STEP.clear()
-    _FIRST_STEP[length_and_word] = h
-    return h
-
-
-def _murmur2_unsigned(data: bytes) -> int:
-    # One Python int holds the whole key (little-endian); after the 4-byte words are consumed
-    # what is left of it is exactly the tail Java mixes in byte by byte. The constants (m =
-    # 0x5BD1E995) are literals because constant loads are the cheapest operation in CPython.
-    length = len(data)
-    x = _from_bytes(data, "little")
-    n4 = length >> 2
-    if n4:
-        first = (x & 0xFFFFFFFF) | (length << 32)
-        h = _FIRST_STEP.get(first)
-        if h is None:
-            h = _first_step(first)
-        x >>= 32
-        while n4 > 1:
-            # (x * m) mod 2**32 only depends on x's low 32 bits, so x need not be masked.
-            k = (x * 0x5BD1E995) & 0xFFFFFFFF
-            x >>= 32
-            h = ((h * 0x5BD1E995) ^ ((k ^ (k >> 24)) * 0x5BD1E995)) & 0xFFFFFFFF
-            n4 -= 1
-    else:
-        h = 0x9747B28C ^ length
-    if length & 3:
-        h = ((h ^ x) * 0x5BD1E995) & 0xFFFFFFFF
-    h = ((h ^ (h >> 13)) * 0x5BD1E995) & 0xFFFFFFFF
-    return h ^ (h >> 15)
 
 
 def murmur2(data: bytes) -> int:
@@ -125,13 +88,29 @@ def murmur2(data: bytes) -> int:
     """
     if type(data) is not bytes:
         data = _check_key(data)
-    h = _murmur2_unsigned(data)
+    # One Python int holds the whole key (little-endian); after the 4-byte words are consumed
+    # what is left of it is exactly the tail Java mixes in byte by byte. The constants (m =
+    # 0x5BD1E995) are literals because constant loads are the cheapest operation in CPython.
+    length = len(data)
+    h = 0x9747B28C ^ length
+    if length <= 64:
+        x = _from_bytes(data, "little")
+        for _ in range(length >> 2):
+            # (x * m) mod 2**32 only depends on x's low 32 bits, so x need not be masked.
+            k = (x * 0x5BD1E995) & 0xFFFFFFFF
+            x >>= 32
+            h = ((h * 0x5BD1E995) ^ ((k ^ (k >> 24)) * 0x5BD1E995)) & 0xFFFFFFFF
+    else:  # shifting a long key's int would cost O(length) per word: unpack the words
+        for k in struct.unpack_from(f"<{length >> 2}I", data):
+            k = (k * 0x5BD1E995) & 0xFFFFFFFF
+            h = ((h * 0x5BD1E995) ^ ((k ^ (k >> 24)) * 0x5BD1E995)) & 0xFFFFFFFF
+        x = _from_bytes(data[length & ~3 :], "little")
+    if length & 3:
+        h = ((h ^ x) * 0x5BD1E995) & 0xFFFFFFFF
+    h = ((h ^ (h >> 13)) * 0x5BD1E995) & 0xFFFFFFFF
+    h ^= h >> 15
+    # Java's int is signed; `& 0x7FFFFFFF` (toPositive) gives the same bits either way.
     return h - 0x100000000 if h & 0x80000000 else h
-
-
-# A producer sends the same keys over and over (an account id per record), so the hash is
-# memoised; the memo is emptied when full, which keeps it bounded and deterministic.
-_HASH_MEMO: dict[bytes, int] = {}
 
 
 def partition_for_key(key: bytes, num_partitions: int) -> int:
@@ -146,18 +125,9 @@ def partition_for_key(key: bytes, num_partitions: int) -> int:
     >>> partition_for_key(b"acct-42", 6) == partition_for_key(b"acct-42", 6)
     True
     """
-    # The checks are inlined: this runs once per keyed record.
-    if type(key) is not bytes:
-        key = _check_key(key)
     if type(num_partitions) is not int or num_partitions < 1:
         _check_num_partitions(num_partitions)
-    h = _HASH_MEMO.get(key)
-    if h is None:
-        h = _murmur2_unsigned(key) & 0x7FFFFFFF
-        if len(_HASH_MEMO) >= _MEMO_SIZE:
-            _HASH_MEMO.clear()
-        _HASH_MEMO[key] = h
-    return h % num_partitions
+    return (murmur2(key) & 0x7FFFFFFF) % num_partitions
 
 
 Engine = Literal["auto", "numpy", "python"]
@@ -345,13 +315,32 @@ def _random_partition(rng: random.Random, num_partitions: int) -> int:
     return rng.randrange(num_partitions)
 
 
+class _KeyHashes:
+    """A producer's memo of its keys' hashes: it sends the same keys over and over (an account
+    id per record), and a dict lookup is ten times cheaper than murmur2. Bounded: emptied
+    when full, so it stays deterministic."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[bytes, int] = {}
+
+    def _partition_for_key(self, key: bytes, n: int) -> int:
+        if type(key) is not bytes:
+            key = _check_key(key)
+        h = self._hashes.get(key)
+        if h is None:
+            if len(self._hashes) >= _MEMO_SIZE:
+                self._hashes.clear()
+            h = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return h % n
+
+
 @dataclass
 class _StickyPartitionInfo:
     partition: int
     produced_bytes: int = 0
 
 
-class StickyPartitioner:
+class StickyPartitioner(_KeyHashes):
     """Java's built-in partitioner (default since Kafka 3.3, KIP-794 "uniform sticky").
 
     What the Java client does (``KafkaProducer.partition`` and ``BuiltInPartitioner``):
@@ -385,6 +374,7 @@ class StickyPartitioner:
                 f"batch_size must be an int >= 1 (bytes), got {batch_size!r} — "
                 f"the producer default is {DEFAULT_BATCH_SIZE}"
             )
+        super().__init__()
         self.rng = rng
         self.batch_size = batch_size
         # One BuiltInPartitioner per topic in Java; here one entry per topic.
@@ -395,7 +385,7 @@ class StickyPartitioner:
     ) -> int:
         n = _check_num_partitions(num_partitions)
         if key is not None:
-            return partition_for_key(key, n)
+            return self._partition_for_key(key, n)
         info = self._sticky.get(topic)
         if info is None or info.partition >= n:
             info = self._sticky[topic] = _StickyPartitionInfo(self._next_partition(n))
@@ -440,7 +430,7 @@ class RoundRobinPartitioner:
         return (value & 0x7FFFFFFF) % n
 
 
-class KafkaPythonPartitioner:
+class KafkaPythonPartitioner(_KeyHashes):
     """kafka-python 3.x's ``DefaultPartitioner`` (its producer's default).
 
     Keyed records: ``(murmur2(key) & 0x7fffffff) % len(all_partitions)``, the same partition
@@ -457,6 +447,7 @@ class KafkaPythonPartitioner:
     name = "kafka-python"
 
     def __init__(self, *, rng: random.Random) -> None:
+        super().__init__()
         self.rng = rng
 
     def partition(
@@ -464,7 +455,7 @@ class KafkaPythonPartitioner:
     ) -> int:
         n = _check_num_partitions(num_partitions)
         if key is not None:
-            return partition_for_key(key, n)
+            return self._partition_for_key(key, n)
         return self.rng.choice(range(n))
 
 
@@ -496,7 +487,7 @@ class ConsistentRandomPartitioner:
         return zlib.crc32(_check_key(key)) % n
 
 
-class Murmur2RandomPartitioner:
+class Murmur2RandomPartitioner(_KeyHashes):
     """librdkafka's ``murmur2_random``: the Java-compatible choice for librdkafka clients.
 
     Keyed records (an empty key included) by ``(murmur2(key) & 0x7fffffff) % n``, like Java;
@@ -510,6 +501,7 @@ class Murmur2RandomPartitioner:
     name = "murmur2_random"
 
     def __init__(self, *, rng: random.Random) -> None:
+        super().__init__()
         self.rng = rng
 
     def partition(
@@ -518,7 +510,7 @@ class Murmur2RandomPartitioner:
         n = _check_num_partitions(num_partitions)
         if key is None:
             return _random_partition(self.rng, n)
-        return partition_for_key(key, n)
+        return self._partition_for_key(key, n)
 
 
 PartitionFunction = Callable[[str, "bytes | None", int, int], int]
