@@ -37,7 +37,8 @@ def rebalance_protocol(strategy: str) -> Literal["eager", "cooperative"]:
 
     ``eager``: every member revokes all its partitions before rejoining, so the whole group
     stops reading during a rebalance. ``cooperative`` (KIP-429): members keep their
-    partitions, and only those that move are revoked, over two rebalances. Java's
+    partitions, and only those that move are revoked, then handed over in a follow-up
+    rebalance. Java's
     ``CooperativeStickyAssignor`` supports both and the group uses cooperative when every
     member does; the others support eager only.
 
@@ -87,6 +88,10 @@ def assign(
     ``group.instance.id`` for static members (orders members in range and roundrobin).
 
     Every member of ``subscriptions`` is in the result, an idle one with an empty list.
+    ``cooperative-sticky`` leaves out the partitions that move to a new owner while another
+    member still owns them: they are revoked now, and assigning again with this result as
+    ``current`` hands them over (with equal subscriptions that second call always settles;
+    with unequal ones Java's general algorithm can take a third).
 
     >>> assign("range", {"c0": ["t0", "t1"], "c1": ["t0", "t1"]}, {"t0": 3, "t1": 3})
     ... # doctest: +NORMALIZE_WHITESPACE
