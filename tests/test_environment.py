@@ -167,3 +167,27 @@ def test_rabbitmq_hello(rabbitmq_url: str) -> None:
 def test_broker_notices_on_real_brokers(kafka_bootstrap: str, rabbitmq_url: str) -> None:
     assert broker_notice("kafka", address=kafka_bootstrap) is None
     assert broker_notice("rabbitmq") is None
+
+
+# -- environment.yml, for conda users ----------------------------------------------------------
+
+
+def test_conda_environment_matches_pyproject() -> None:
+    """environment.yml pins what pyproject.toml's dependencies and extras pin, no more."""
+    import tomllib
+
+    yaml = pytest.importorskip("yaml")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = set(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted |= set(extra)
+    listed = set()
+    for entry in env["dependencies"]:
+        listed |= set(entry["pip"]) if isinstance(entry, dict) else {entry}
+    assert env["channels"] == ["conda-forge"]
+    assert "-e ." in listed
+    minimum = project["requires-python"].removeprefix(">=")
+    assert f"python>={minimum}" in listed
+    assert {s.replace(" ", "") for s in wanted} <= listed
+    assert listed - wanted <= {"-e .", "pip", f"python>={minimum}"}
