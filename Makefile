@@ -7,6 +7,8 @@ VENV ?= .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.simkafka-installed
 LAB_PORT ?= 8888
+# Extra flags for jupyter lab; as root (a container) Jupyter Server refuses to start without --allow-root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
 .PHONY: env lab test test-sim brokers-up brokers-down brokers-status bench lint clean
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 env: $(STAMP)
 
 lab: env
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(LAB_ARGS)
 
 # The whole suite: unit, property, fidelity and broker tests, doctests, and the notebooks under nbval.
 test: env
@@ -46,8 +48,8 @@ bench: env
 	$(VPY) benchmarks/run.py
 
 lint: env
-	$(VPY) -m ruff check src tests benchmarks
-	$(VPY) -m ruff format --check src tests benchmarks
+	$(VPY) -m ruff check src tests benchmarks tools notebooks
+	$(VPY) -m ruff format --check src tests benchmarks tools notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
