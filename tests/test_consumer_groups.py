@@ -288,3 +288,16 @@ def test_a_crashed_member_misses_heartbeats_until_its_session_ends():
     assert list(missed["time_ms"] - crashed_at) == [3_000, 6_000, 9_000]
     expired = cluster.events("session_timeout")
     assert list(expired["time_ms"] - crashed_at) == [10_001]
+
+
+def test_every_call_on_a_closed_client_names_the_fix():
+    cluster = make(1)
+    (c,) = consumers(cluster, 1)
+    c.close()
+    for call in (lambda: c.position(TopicPartition(TOPIC, 0)), c.assignment, c.topics):
+        with pytest.raises(IllegalStateError, match="cluster.consumer"):
+            call()
+    admin = cluster.admin()
+    admin.close()
+    with pytest.raises(IllegalStateError, match="cluster.admin"):
+        admin.list_topics()

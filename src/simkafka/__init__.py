@@ -8,7 +8,13 @@ functions, and the record types and errors, named as in kafka-python.
 from .assignors import ASSIGNORS, assign, rebalance_protocol
 from .clients import NewPartitions, NewTopic, SimAdmin, SimConsumer, SimProducer
 from .cluster import EVENT_COLUMNS, SimCluster
-from .partitioners import make_partitioner, murmur2, partition_for_key, partitions_for_keys
+from .partitioners import (
+    PARTITIONERS,
+    make_partitioner,
+    murmur2,
+    partition_for_key,
+    partitions_for_keys,
+)
 from .records import (
     ConsumerRecord,
     OffsetAndMetadata,
@@ -22,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ASSIGNORS",
     "EVENT_COLUMNS",
+    "PARTITIONERS",
     "ConsumerRecord",
     "NewPartitions",
     "NewTopic",

@@ -7,6 +7,7 @@ so one experiment function runs unchanged on the simulator and on a real broker.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Iterable
@@ -45,6 +46,17 @@ def _check_config(kind: str, config: dict[str, Any], known: dict[str, Any]) -> d
     merged = dict(known)
     merged.update(config)
     return merged
+
+
+def _requires_open(method: Callable) -> Callable:
+    """Refuse a call on a closed client, as Kafka's clients do."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_open()
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class _Closable:
@@ -542,6 +554,7 @@ class SimConsumer(_Closable):
         if self._member_id is not None:
             self._needs_rejoin = True
 
+    @_requires_open
     def subscription(self) -> set[str] | None:
         return set(self._subscription) if self._subscription else None
 
@@ -567,6 +580,7 @@ class SimConsumer(_Closable):
         self._assignment = sorted(set(partitions))
         self._positions = {tp: p for tp, p in self._positions.items() if tp in self._assignment}
 
+    @_requires_open
     def assignment(self) -> set[TopicPartition]:
         return set(self._assignment)
 
@@ -995,6 +1009,7 @@ class SimConsumer(_Closable):
         if cb is not None:
             cb(offsets, error)
 
+    @_requires_open
     def committed(self, partition: TopicPartition, metadata: bool = False, timeout_ms=None):
         """The group's committed offset for a partition (None if never committed)."""
         if self.group_id is None:
@@ -1004,6 +1019,7 @@ class SimConsumer(_Closable):
             return None
         return om if metadata else om.offset
 
+    @_requires_open
     def position(self, partition: TopicPartition, timeout_ms=None) -> int:
         """The offset of the next record this consumer will fetch from the partition."""
         tp = TopicPartition(*partition)
@@ -1014,6 +1030,7 @@ class SimConsumer(_Closable):
             self._positions[tp] = pos
         return self._positions[tp]
 
+    @_requires_open
     def highwater(self, partition: TopicPartition) -> int:
         return self._cluster.log(TopicPartition(*partition)).log_end_offset
 
@@ -1024,6 +1041,7 @@ class SimConsumer(_Closable):
                 f"{sorted(self._assignment)}); poll() until the group assigns it, or assign() it"
             )
 
+    @_requires_open
     def seek(self, partition: TopicPartition, offset: int) -> None:
         """Fetch from ``offset`` next; an offset out of range is reset at the next fetch."""
         tp = TopicPartition(*partition)
@@ -1040,26 +1058,32 @@ class SimConsumer(_Closable):
             member=self._member_id or self.config["client_id"],
         )
 
+    @_requires_open
     def seek_to_beginning(self, *partitions: TopicPartition) -> None:
         for tp in [TopicPartition(*p) for p in partitions] or list(self._assignment):
             self.seek(tp, self._cluster.log(tp).log_start_offset)
 
+    @_requires_open
     def seek_to_end(self, *partitions: TopicPartition) -> None:
         for tp in [TopicPartition(*p) for p in partitions] or list(self._assignment):
             self.seek(tp, self._cluster.log(tp).log_end_offset)
 
+    @_requires_open
     def pause(self, *partitions: TopicPartition) -> None:
         for tp in partitions:
             self._require_assigned(TopicPartition(*tp), "pause")
             self._paused.add(TopicPartition(*tp))
 
+    @_requires_open
     def resume(self, *partitions: TopicPartition) -> None:
         for tp in partitions:
             self._paused.discard(TopicPartition(*tp))
 
+    @_requires_open
     def paused(self) -> set[TopicPartition]:
         return set(self._paused)
 
+    @_requires_open
     def beginning_offsets(self, partitions: Iterable[TopicPartition], timeout_ms=None):
         self._cluster.drain_producers()
         return {
@@ -1067,6 +1091,7 @@ class SimConsumer(_Closable):
             for tp in partitions
         }
 
+    @_requires_open
     def end_offsets(self, partitions: Iterable[TopicPartition], timeout_ms=None):
         self._cluster.drain_producers()
         return {
@@ -1074,6 +1099,7 @@ class SimConsumer(_Closable):
             for tp in partitions
         }
 
+    @_requires_open
     def offsets_for_times(self, timestamps: dict[TopicPartition, int], timeout_ms=None):
         self._cluster.drain_producers()
         out = {}
@@ -1082,9 +1108,11 @@ class SimConsumer(_Closable):
             out[TopicPartition(*tp)] = None if found is None else OffsetAndTimestamp(*found)
         return out
 
+    @_requires_open
     def topics(self) -> set[str]:
         return set(self._cluster.topics)
 
+    @_requires_open
     def partitions_for_topic(self, topic: str) -> set[int] | None:
         logs = self._cluster.topics.get(topic)
         return None if logs is None else set(range(len(logs)))
@@ -1212,6 +1240,7 @@ class SimAdmin(_Closable):
                 results.append({"name": name, "error_code": exc.errno})
         return {"topics": results}
 
+    @_requires_open
     def create_partitions(
         self, topic_partitions, timeout_ms=None, validate_only=False, raise_errors=True
     ):
@@ -1225,9 +1254,11 @@ class SimAdmin(_Closable):
             results.append({"name": name, "error_code": 0})
         return {"results": results}
 
+    @_requires_open
     def list_topics(self) -> list[str]:
         return sorted(self._cluster.topics)
 
+    @_requires_open
     def describe_topics(self, topics: list[str] | None = None) -> list[dict]:
         names = sorted(self._cluster.topics) if topics is None else topics
         out = []
@@ -1252,10 +1283,12 @@ class SimAdmin(_Closable):
             )
         return out
 
+    @_requires_open
     def describe_configs_for_topic(self, topic: str) -> dict[str, str]:
         cfg = self._cluster.topic_configs[self._cluster._logs(topic)[0].topic]
         return {name: str(getattr(cfg, attr)) for name, attr in cfg.NAMES.items() if attr}
 
+    @_requires_open
     def list_groups(self, broker_ids=None, states_filter=None, types_filter=None) -> list[dict]:
         out = []
         for gid, group in sorted(self._cluster.coordinator.groups.items()):
@@ -1271,6 +1304,7 @@ class SimAdmin(_Closable):
             )
         return out
 
+    @_requires_open
     def describe_groups(self, group_ids: list[str], group_coordinator_id=None) -> dict[str, dict]:
         out = {}
         for gid in group_ids:
@@ -1297,6 +1331,7 @@ class SimAdmin(_Closable):
             }
         return out
 
+    @_requires_open
     def list_group_offsets(self, group_specs) -> dict[str, dict[TopicPartition, OffsetAndMetadata]]:
         if isinstance(group_specs, str):
             group_specs = {group_specs: None}
@@ -1310,6 +1345,7 @@ class SimAdmin(_Closable):
             out[gid] = offsets
         return out
 
+    @_requires_open
     def alter_group_offsets(self, group_id: str, offsets, group_coordinator_id=None):
         """Set a group's committed offsets; the group must have no active members (as in Kafka)."""
         group = self._cluster.coordinator.group(group_id)
@@ -1325,6 +1361,7 @@ class SimAdmin(_Closable):
         self._cluster.coordinator.commit(group_id, None, -1, normalised)
         return {tp: None for tp in normalised}
 
+    @_requires_open
     def reset_group_offsets(self, group_id: str, offset_specs, group_coordinator_id=None):
         """Reset to 'earliest', 'latest' or an int per partition, clamped to the log's range."""
         resolved = {}
@@ -1340,6 +1377,7 @@ class SimAdmin(_Closable):
         self.alter_group_offsets(group_id, resolved)
         return {tp: {"error": None, "offset": off} for tp, off in resolved.items()}
 
+    @_requires_open
     def delete_groups(self, group_ids: list[str], group_coordinator_id=None):
         coord = self._cluster.coordinator
         out = {}
@@ -1356,6 +1394,7 @@ class SimAdmin(_Closable):
             out[gid] = None
         return out
 
+    @_requires_open
     def list_partition_offsets(self, topic_partition_specs, isolation_level=None, timeout_ms=None):
         """``{TopicPartition: 'earliest' | 'latest' | timestamp}`` -> OffsetAndTimestamp."""
         self._cluster.drain_producers()
@@ -1372,6 +1411,7 @@ class SimAdmin(_Closable):
                 out[tp] = OffsetAndTimestamp(*(found or (-1, -1)))
         return out
 
+    @_requires_open
     def delete_records(self, records_to_delete: dict[TopicPartition, int], timeout_ms=None):
         """Move each partition's log start offset up to the given offset."""
         for tp, offset in records_to_delete.items():
