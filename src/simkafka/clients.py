@@ -28,7 +28,7 @@ from .errors import (
     UnknownMemberIdError,
     UnknownTopicOrPartitionError,
 )
-from .log import BATCH_OVERHEAD, headers_size, record_size, varint_size
+from .log import BATCH_OVERHEAD, header_bytes, headers_size, record_size, varint_size
 from .partitioners import make_partitioner
 from .records import OffsetAndMetadata, OffsetAndTimestamp, RecordMetadata, TopicPartition
 
@@ -88,6 +88,7 @@ class _Batch:
         "records",
         "nbytes",
         "base_offset",
+        "log_append_ms",
         "callbacks",
     )
 
@@ -101,6 +102,7 @@ class _Batch:
         self.records: list[tuple] = []
         self.nbytes = BATCH_OVERHEAD
         self.base_offset: int | None = None
+        self.log_append_ms: int | None = None
         self.callbacks: list[tuple[int, Callable]] = []
 
 
@@ -139,10 +141,9 @@ class FutureRecordMetadata(tuple):
 
     def _metadata(self) -> RecordMetadata:
         batch, i = self._batch, self._index
-        _k, _v, _h, ts, ks, vs, hs = batch.records[i]
-        log = batch.producer._cluster.log(batch.tp)
-        if log.config.message_timestamp_type == "LogAppendTime":
-            ts = log.read(batch.base_offset + i, 1)[0].timestamp  # type: ignore[operator]
+        ts, _k, _v, _h, ks, vs, hs = batch.records[i]
+        if batch.log_append_ms is not None:
+            ts = batch.log_append_ms
         return RecordMetadata(
             batch.tp.topic,
             batch.tp.partition,
@@ -173,6 +174,21 @@ class FutureRecordMetadata(tuple):
 
 
 _new_future = tuple.__new__
+
+
+class _TopicState:
+    """What a producer keeps per topic: its partitions, keys already routed, open batches."""
+
+    __slots__ = ("logs", "n", "partition_of", "open")
+
+    def __init__(self, logs: list) -> None:
+        self.logs = logs
+        self.n = len(logs)
+        # A keyed record's partition depends only on its key and the partition count for
+        # every named partitioner except round-robin, so it is computed once per key.
+        self.partition_of: dict[bytes, int] = {}
+        self.open: dict[int, _Batch] = {}
+
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "bootstrap_servers": "simkafka",
@@ -228,16 +244,13 @@ class SimProducer(_Closable):
                 f"partitioner must be a name such as 'sticky' or 'kafka-python', or a callable "
                 f"(key_bytes, all_partitions, available_partitions) -> int; got {part!r}"
             )
-        self._batches: dict[tuple[str, int], _Batch] = {}
+        self._topics: dict[str, _TopicState] = {}
         self._ready: list[_Batch] = []
         self._key_serializer = self.config["key_serializer"]
         self._value_serializer = self.config["value_serializer"]
         self._batch_size = self.config["batch_size"]
         self._max_request_size = self.config["max_request_size"]
-        # A keyed record's partition depends only on its key and the partition count for
-        # every named partitioner except round-robin, so it is computed once per key.
-        keyed = self._partitioner is not None and self._partitioner.name != "round_robin"
-        self._key_cache: dict[int, dict[bytes, int]] | None = {} if keyed else None
+        self._memo_keys = self._partitioner is not None and self._partitioner.name != "round_robin"
 
     def send(
         self,
@@ -254,10 +267,13 @@ class SimProducer(_Closable):
         if key is None and value is None:
             raise IllegalArgumentError("Need at least one: key or value")
         cluster = self._cluster
-        logs = cluster.topics.get(topic)
-        if logs is None:
-            logs = cluster._logs(topic)  # raises, naming the fix
-        n = len(logs)
+        state = self._topics.get(topic)
+        if state is None or state.logs is not cluster.topics.get(topic):
+            state = self._topics[topic] = _TopicState(cluster._logs(topic))  # raises if unknown
+        elif len(state.logs) != state.n:  # partitions were added: keys route anew
+            state.n = len(state.logs)
+            state.partition_of = {}
+        n = state.n
         ser = self._key_serializer
         if ser is not None and key is not None:
             key = ser(key)
@@ -274,13 +290,11 @@ class SimProducer(_Closable):
         now = cluster._now
         ts = now if timestamp_ms is None else int(timestamp_ms)
         if partition is None:
-            if key and self._key_cache is not None:
-                cache = self._key_cache.get(n)
-                if cache is None:
-                    cache = self._key_cache[n] = {}
-                partition = cache.get(key)
+            if key and self._memo_keys:
+                partition = state.partition_of.get(key)
                 if partition is None:
-                    partition = cache[key] = self._partitioner.partition(topic, key, n, 0)
+                    partition = self._partitioner.partition(topic, key, n, 0)
+                    state.partition_of[key] = partition
             elif self._custom is not None:
                 all_parts = list(range(n))
                 partition = self._custom(key, all_parts, all_parts)
@@ -291,10 +305,9 @@ class SimProducer(_Closable):
             raise UnknownTopicOrPartitionError(
                 f"topic {topic!r} has partitions 0..{n - 1}; partition {partition!r} does not exist"
             )
-        tp = (topic, partition)
-        batch = self._batches.get(tp)
+        batch = state.open.get(partition)
         if batch is None:
-            batch = self._batches[tp] = _Batch(self, TopicPartition(topic, partition), now, ts)
+            batch = state.open[partition] = _Batch(self, TopicPartition(topic, partition), now, ts)
         index = len(batch.records)
         # Exact v2 record size: deltas are relative to the batch's first record.
         td = ts - batch.first_ts
@@ -311,7 +324,7 @@ class SimProducer(_Closable):
         rsize = body + (1 if body < 64 else 2 if body < 8192 else varint_size(body))
         if index and batch.nbytes + rsize > self._batch_size:
             self._ready.append(batch)
-            batch = self._batches[tp] = _Batch(self, batch.tp, now, ts)
+            batch = state.open[partition] = _Batch(self, batch.tp, now, ts)
             index = 0
             td = 0
             rsize = record_size(ks, vs, hs, 0, 0)
@@ -320,7 +333,9 @@ class SimProducer(_Closable):
                 f"the record is {rsize + BATCH_OVERHEAD} bytes, larger than max_request_size="
                 f"{self._max_request_size}; raise max_request_size or send smaller values"
             )
-        batch.records.append((key, value, headers or [], ts, ks, vs, hs))
+        batch.records.append(
+            (ts, key, value, headers or None, ks, vs, header_bytes(headers) if headers else -1)
+        )
         batch.nbytes += rsize
         return _new_future(FutureRecordMetadata, (batch, index))
 
@@ -335,35 +350,37 @@ class SimProducer(_Closable):
         )
 
     # -- sending batches -------------------------------------------------------------------------
+    def _open_batches(self) -> list[_Batch]:
+        return [b for state in self._topics.values() for b in state.open.values()]
+
     def _next_linger_deadline(self) -> int | None:
         if self._ready:
             return self._cluster.now_ms
-        if not self._batches:
-            return None
-        return min(b.created_ms for b in self._batches.values()) + self.config["linger_ms"]
+        created = [b.created_ms for b in self._open_batches()]
+        return min(created) + self.config["linger_ms"] if created else None
 
     def _drain(self, force: bool = False) -> None:
+        """Send the full batches, then every open batch past linger_ms (all if ``force``)."""
         if self._ready:
             ready, self._ready = self._ready, []
             for batch in ready:
                 self._append(batch)
-        if not self._batches:
-            return
         now = self._cluster.now_ms
         linger = self.config["linger_ms"]
-        for tp, batch in list(self._batches.items()):
-            if force or now >= batch.created_ms + linger:
-                del self._batches[tp]
-                self._append(batch)
+        for state in self._topics.values():
+            for partition, batch in list(state.open.items()):
+                if force or now >= batch.created_ms + linger:
+                    del state.open[partition]
+                    self._append(batch)
 
     def _send_batch(self, batch: _Batch) -> None:
-        """Send one batch now (a future's get() or flush), with the ready ones before it."""
-        if batch in self._ready or self._batches.get(batch.tp) is batch:
-            while self._ready:
-                self._append(self._ready.pop(0))
-            if self._batches.get(batch.tp) is batch:
-                del self._batches[batch.tp]
-                self._append(batch)
+        """Send one batch now (a future's get()), with the batches that were ready before it."""
+        while self._ready:
+            self._append(self._ready.pop(0))
+        state = self._topics.get(batch.tp.topic)
+        if state is not None and state.open.get(batch.tp.partition) is batch:
+            del state.open[batch.tp.partition]
+            self._append(batch)
 
     def _append(self, batch: _Batch) -> None:
         cluster = self._cluster
@@ -372,8 +389,10 @@ class SimProducer(_Closable):
                 f"topic {batch.tp.topic!r} was deleted before this producer's batch was sent"
             )
         log = cluster.log(batch.tp)
-        base, count = log.append_sized(batch.records, batch.nbytes, cluster.now_ms)
+        base, count = log.append_stored(batch.records, batch.nbytes, cluster.now_ms)
         batch.base_offset = base
+        if log.config.message_timestamp_type == "LogAppendTime":
+            batch.log_append_ms = cluster.now_ms
         cluster.record_event(
             "append",
             topic=batch.tp.topic,
@@ -390,10 +409,7 @@ class SimProducer(_Closable):
     def flush(self, timeout: float | None = None) -> None:
         """Send every waiting batch now."""
         self._check_open()
-        while self._ready:
-            self._append(self._ready.pop(0))
-        for tp in list(self._batches):
-            self._append(self._batches.pop(tp))
+        self._drain(force=True)
 
     def partitions_for(self, topic: str) -> set[int]:
         return set(range(self._cluster.num_partitions(topic)))

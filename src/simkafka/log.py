@@ -67,13 +67,27 @@ def headers_size(headers: Sequence[tuple[str, bytes]] | None) -> int:
     return size
 
 
+def header_bytes(headers: Sequence[tuple[str, bytes | None]] | None) -> int:
+    """A record's ``serialized_header_size`` as kafka-python reports it: -1 without headers."""
+    if not headers:
+        return -1
+    return sum(len(k.encode("utf-8")) + (0 if v is None else len(v)) for k, v in headers)
+
+
+#: How a segment stores one record: ``(timestamp, key, value, headers or None, key size,
+#: value size, serialized header size)``. Its offset is its place in the segment. Plain tuples
+#: of immutable values cost the garbage collector nothing once it has seen them;
+#: ``ConsumerRecord`` objects are made when records are read.
+StoredRecord = tuple
+
+
 @dataclass
 class Segment:
     """A run of consecutive records; the newest segment of a log is the active one."""
 
     base_offset: int
     created_ms: int
-    records: list[ConsumerRecord] = field(default_factory=list)
+    records: list[StoredRecord] = field(default_factory=list)
     size_bytes: int = 0
     largest_timestamp: int = -1
 
@@ -204,22 +218,25 @@ class PartitionLog:
         if not batch:
             return self.log_end_offset, 0
         first_ts = batch[0][3]
-        sized = []
+        stored = []
         nbytes = BATCH_OVERHEAD
         for i, (k, v, h, ts) in enumerate(batch):
             ks = -1 if k is None else len(k)
             vs = -1 if v is None else len(v)
-            hs = headers_size(h)
-            nbytes += record_size(ks, vs, hs, i, ts - first_ts)
-            sized.append((k, v, h, ts, ks, vs, hs))
-        return self.append_sized(sized, nbytes, now_ms)
+            nbytes += record_size(ks, vs, headers_size(h), i, ts - first_ts)
+            stored.append((ts, k, v, h or None, ks, vs, header_bytes(h)))
+        return self.append_stored(stored, nbytes, now_ms)
 
-    def append_sized(self, batch: list[tuple], batch_bytes: int, now_ms: int) -> tuple[int, int]:
-        """Append a batch of ``(key, value, headers, timestamp, key_size, value_size, headers_size)``.
+    def append_stored(
+        self, batch: list[StoredRecord], batch_bytes: int, now_ms: int
+    ) -> tuple[int, int]:
+        """Append a batch of stored records (see ``StoredRecord``); return (base offset, count).
 
         The batch lands in the active segment, rolled first if it would overflow
         ``segment.bytes`` or the segment is older than ``segment.ms``. ``batch_bytes`` is
         the batch's size in Kafka's v2 format (the producer computes it as it batches).
+        With ``message.timestamp.type=LogAppendTime`` the broker's clock replaces the
+        producer's timestamps.
         """
         if not batch:
             return self.log_end_offset, 0
@@ -232,36 +249,12 @@ class PartitionLog:
         elif not active.records:
             active.created_ms = now_ms
         base = active.next_offset
-        topic, partition = self.topic, self.partition
         if self.config.message_timestamp_type == "LogAppendTime":
-            new = [
-                ConsumerRecord(
-                    topic,
-                    partition,
-                    0,
-                    base + i,
-                    now_ms,
-                    LOG_APPEND_TIME,
-                    k,
-                    v,
-                    h,
-                    None,
-                    ks,
-                    vs,
-                    hs,
-                )
-                for i, (k, v, h, _ts, ks, vs, hs) in enumerate(batch)
-            ]
+            batch = [(now_ms, *r[1:]) for r in batch]
             largest = now_ms
         else:
-            new = [
-                ConsumerRecord(
-                    topic, partition, 0, base + i, ts, CREATE_TIME, k, v, h, None, ks, vs, hs
-                )
-                for i, (k, v, h, ts, ks, vs, hs) in enumerate(batch)
-            ]
-            largest = max(r[3] for r in batch)
-        active.records.extend(new)
+            largest = max(r[0] for r in batch)
+        active.records.extend(batch)
         if largest > active.largest_timestamp:
             active.largest_timestamp = largest
         active.size_bytes += batch_bytes
@@ -279,34 +272,57 @@ class PartitionLog:
         if offset >= end:
             return []
         i = bisect_right(self._bases, offset) - 1
-        seg = self.segments[i]
-        lo = offset - seg.base_offset
-        hi = end - seg.base_offset
-        if hi <= len(seg.records):
-            return seg.records[lo:hi]
-        out = seg.records[lo:]
-        for seg in self.segments[i + 1 :]:
-            need = end - seg.base_offset
-            out.extend(seg.records[: max(need, 0)])
-            if need <= len(seg.records):
+        topic, partition = self.topic, self.partition
+        ts_type = (
+            LOG_APPEND_TIME
+            if self.config.message_timestamp_type == "LogAppendTime"
+            else CREATE_TIME
+        )
+        # tuple.__new__ skips the named tuple's Python-level __new__: records are made in bulk.
+        make, rec = tuple.__new__, ConsumerRecord
+        out: list[ConsumerRecord] = []
+        for seg in self.segments[i:]:
+            if seg.base_offset >= end:
                 break
+            lo = max(offset - seg.base_offset, 0)
+            hi = end - seg.base_offset
+            base = seg.base_offset + lo
+            out += [
+                make(
+                    rec,
+                    (
+                        topic,
+                        partition,
+                        0,
+                        base + j,
+                        ts,
+                        ts_type,
+                        k,
+                        v,
+                        [] if h is None else h,
+                        None,
+                        ks,
+                        vs,
+                        hs,
+                    ),
+                )
+                for j, (ts, k, v, h, ks, vs, hs) in enumerate(seg.records[lo:hi])
+            ]
         return out
 
     def all_records(self) -> list[ConsumerRecord]:
         """Every retained record, oldest first."""
-        out: list[ConsumerRecord] = []
-        for seg in self.segments:
-            out.extend(seg.records)
-        return out
+        return self.read(self.log_start_offset, len(self))
 
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         """The first (offset, timestamp) whose timestamp is at or after ``timestamp``, or None."""
         for seg in self.segments:
             if seg.largest_timestamp < timestamp:
                 continue
-            for rec in seg.records:
-                if rec.timestamp >= timestamp:
-                    return rec.offset, rec.timestamp
+            for j, stored in enumerate(seg.records):
+                offset = seg.base_offset + j
+                if stored[0] >= timestamp and offset >= self.log_start_offset:
+                    return offset, stored[0]
         return None
 
     def apply_retention(self, now_ms: int) -> list[Segment]:
