@@ -145,3 +145,44 @@ def test_same_seed_same_run():
         return parts
 
     assert run(3) == run(3)
+
+
+@pytest.mark.parametrize("key_len", [0, 5, 63, 64, 200, 9000])
+@pytest.mark.parametrize("value_len", [None, 0, 63, 64, 100, 9000])
+def test_batch_bytes_match_the_v2_format_for_any_sizes(key_len, value_len):
+    from simkafka.log import PartitionLog, TopicConfig
+
+    c = SimCluster()
+    c.create_topic("t", 1)
+    p = c.producer(batch_size=10**7, max_request_size=10**7)
+    batch = [
+        (b"k" * key_len, None if value_len is None else b"v" * value_len, [], c.now_ms)
+        for _ in range(70)
+    ]
+    for k, v, _h, _ts in batch:
+        p.send("t", key=k, value=v)
+    p.flush()
+    expected = PartitionLog("t", 0, TopicConfig())
+    expected.append(batch, now_ms=c.now_ms)
+    assert c.log(TopicPartition("t", 0)).size_bytes == expected.size_bytes
+
+
+def test_a_record_larger_than_max_request_size_is_refused():
+    from simkafka.errors import MessageSizeTooLargeError
+
+    c = SimCluster()
+    c.create_topic("t", 1)
+    with pytest.raises(MessageSizeTooLargeError, match="max_request_size"):
+        c.producer().send("t", value=b"x" * 2_000_000)
+
+
+def test_adding_partitions_routes_keys_anew():
+    c = SimCluster()
+    c.create_topic("t", 2)
+    p = c.producer()
+    key = next(b"acct-%d" % i for i in range(100) if partition_for_key(b"acct-%d" % i, 5) >= 2)
+    assert p.send("t", key=key, value=b"1").get().partition == partition_for_key(key, 2)
+    from simkafka import NewPartitions
+
+    c.admin().create_partitions({"t": NewPartitions(5)})
+    assert p.send("t", key=key, value=b"2").get().partition == partition_for_key(key, 5)

@@ -179,10 +179,10 @@ _new_future = tuple.__new__
 class _TopicState:
     """What a producer keeps per topic: its partitions, keys already routed, open batches."""
 
-    __slots__ = ("logs", "n", "partition_of", "open")
+    __slots__ = ("topic", "n", "partition_of", "open")
 
     def __init__(self, logs: list) -> None:
-        self.logs = logs
+        self.topic = logs[0].topic
         self.n = len(logs)
         # A keyed record's partition depends only on its key and the partition count for
         # every named partitioner except round-robin, so it is computed once per key.
@@ -262,82 +262,119 @@ class SimProducer(_Closable):
         timestamp_ms: int | None = None,
     ) -> FutureRecordMetadata:
         """Serialize, pick a partition, and add the record to its partition's batch."""
+        # The hot path of every experiment: rare cases are handled in helper methods.
         if self._closed:
             self._check_open()
-        if key is None and value is None:
-            raise IllegalArgumentError("Need at least one: key or value")
-        cluster = self._cluster
         state = self._topics.get(topic)
-        if state is None or state.logs is not cluster.topics.get(topic):
-            state = self._topics[topic] = _TopicState(cluster._logs(topic))  # raises if unknown
-        elif len(state.logs) != state.n:  # partitions were added: keys route anew
-            state.n = len(state.logs)
-            state.partition_of = {}
-        n = state.n
-        ser = self._key_serializer
-        if ser is not None and key is not None:
-            key = ser(key)
-        ser = self._value_serializer
-        if ser is not None and value is not None:
-            value = ser(value)
-        if key.__class__ is not bytes and key is not None:
-            key = self._as_bytes(key, "key")
-        if value.__class__ is not bytes and value is not None:
-            value = self._as_bytes(value, "value")
-        hs = headers_size(headers) if headers else 1
-        ks = -1 if key is None else len(key)
-        vs = -1 if value is None else len(value)
-        now = cluster._now
-        ts = now if timestamp_ms is None else int(timestamp_ms)
-        if partition is None:
-            if key and self._memo_keys:
-                partition = state.partition_of.get(key)
-                if partition is None:
-                    partition = self._partitioner.partition(topic, key, n, 0)
-                    state.partition_of[key] = partition
-            elif self._custom is not None:
-                all_parts = list(range(n))
-                partition = self._custom(key, all_parts, all_parts)
-            else:
-                size = record_size(ks, vs, hs, 0, 0)
-                partition = self._partitioner.partition(topic, key, n, size)
-        if partition.__class__ is not int or not 0 <= partition < n:
-            raise UnknownTopicOrPartitionError(
-                f"topic {topic!r} has partitions 0..{n - 1}; partition {partition!r} does not exist"
-            )
+        if state is None:
+            state = self._topics[topic] = _TopicState(self._cluster._logs(topic))
+        if key is not None:
+            if self._key_serializer is not None:
+                key = self._key_serializer(key)
+            if key.__class__ is not bytes:
+                key = self._as_bytes(key, "key")
+            ks = len(key)
+        elif value is None:
+            raise IllegalArgumentError("Need at least one: key or value")
+        else:
+            ks = -1
+        if value is not None:
+            if self._value_serializer is not None:
+                value = self._value_serializer(value)
+            if value.__class__ is not bytes:
+                value = self._as_bytes(value, "value")
+            vs = len(value)
+        else:
+            vs = -1
+        ts = self._cluster._now if timestamp_ms is None else int(timestamp_ms)
+        hs = 1 if headers is None else headers_size(headers)
+        if partition is None and key and self._memo_keys:
+            partition = state.partition_of.get(key)
+            if partition is None:
+                partition = self._partitioner.partition(topic, key, state.n, 0)
+                state.partition_of[key] = partition
+        else:
+            partition = self._choose_partition(state, topic, key, ks, vs, hs, partition)
         batch = state.open.get(partition)
         if batch is None:
-            batch = state.open[partition] = _Batch(self, TopicPartition(topic, partition), now, ts)
-        index = len(batch.records)
+            batch = self._new_batch(state, partition, ts)
+        records = batch.records
+        index = len(records)
         # Exact v2 record size: deltas are relative to the batch's first record.
-        td = ts - batch.first_ts
         # (A zig-zag varint of 0 <= x < 64 takes 1 byte, of x < 8192 two.)
+        td = ts - batch.first_ts
         body = (
             (2 if -64 <= td < 64 else varint_size(td) + 1)
             + (1 if index < 64 else 2 if index < 8192 else varint_size(index))
             + (1 if ks < 64 else 2 if ks < 8192 else varint_size(ks))
-            + (ks if ks > 0 else 0)
             + (1 if vs < 64 else 2 if vs < 8192 else varint_size(vs))
-            + (vs if vs > 0 else 0)
             + hs
         )
+        if ks > 0:
+            body += ks
+        if vs > 0:
+            body += vs
         rsize = body + (1 if body < 64 else 2 if body < 8192 else varint_size(body))
-        if index and batch.nbytes + rsize > self._batch_size:
+        if batch.nbytes + rsize > self._batch_size:
+            batch, index, rsize = self._full_batch(state, batch, partition, ts, ks, vs, hs, rsize)
+            records = batch.records
+        records.append(
+            (
+                ts,
+                key,
+                value,
+                headers or None,
+                ks,
+                vs,
+                -1 if headers is None else header_bytes(headers),
+            )
+        )
+        batch.nbytes += rsize
+        return _new_future(FutureRecordMetadata, (batch, index))
+
+    def _choose_partition(
+        self, state: _TopicState, topic: str, key, ks: int, vs: int, hs: int, partition
+    ) -> int:
+        """An explicit partition (checked), a custom partitioner's, or the named one's for a keyless record."""
+        n = state.n
+        if partition is None:
+            if self._custom is not None:
+                all_parts = list(range(n))
+                partition = self._custom(key, all_parts, all_parts)
+            else:
+                partition = self._partitioner.partition(
+                    topic, key, n, record_size(ks, vs, hs, 0, 0)
+                )
+        if partition.__class__ is not int or not 0 <= partition < n:
+            raise UnknownTopicOrPartitionError(
+                f"topic {topic!r} has partitions 0..{n - 1}; partition {partition!r} does not exist"
+            )
+        return partition
+
+    def _new_batch(self, state: _TopicState, partition: int, ts: int) -> _Batch:
+        batch = _Batch(self, TopicPartition(state.topic, partition), self._cluster._now, ts)
+        state.open[partition] = batch
+        return batch
+
+    def _full_batch(self, state, batch, partition, ts, ks, vs, hs, rsize):
+        """The record does not fit: close the batch (unless empty) and start a new one."""
+        if batch.records:
             self._ready.append(batch)
-            batch = state.open[partition] = _Batch(self, batch.tp, now, ts)
-            index = 0
-            td = 0
+            batch = self._new_batch(state, partition, ts)
             rsize = record_size(ks, vs, hs, 0, 0)
         if rsize + BATCH_OVERHEAD > self._max_request_size:
             raise MessageSizeTooLargeError(
                 f"the record is {rsize + BATCH_OVERHEAD} bytes, larger than max_request_size="
                 f"{self._max_request_size}; raise max_request_size or send smaller values"
             )
-        batch.records.append(
-            (ts, key, value, headers or None, ks, vs, header_bytes(headers) if headers else -1)
-        )
-        batch.nbytes += rsize
-        return _new_future(FutureRecordMetadata, (batch, index))
+        return batch, 0, rsize
+
+    def _metadata_changed(self, topic: str) -> None:
+        """The cluster created, deleted or grew a topic: route its keys afresh."""
+        state = self._topics.pop(topic, None)
+        if state is not None:
+            for batch in state.open.values():
+                self._ready.append(batch)
 
     @staticmethod
     def _as_bytes(obj: Any, what: str) -> bytes:

@@ -195,6 +195,7 @@ class SimCluster:
         self.drain_producers(force=True)
         del self.topics[name]
         del self.topic_configs[name]
+        self._tell_producers(name)
         self.record_event("topic_deleted", topic=name)
         self.coordinator.metadata_changed({name})
 
@@ -208,8 +209,13 @@ class SimCluster:
             )
         config = self.topic_configs[name]
         logs.extend(PartitionLog(name, p, config) for p in range(len(logs), total))
+        self._tell_producers(name)
         self.record_event("partitions_added", topic=name, count=total)
         self.coordinator.metadata_changed({name})
+
+    def _tell_producers(self, topic: str) -> None:
+        for producer in self._producers:
+            producer._metadata_changed(topic)
 
     def _logs(self, topic: str) -> list[PartitionLog]:
         logs = self.topics.get(topic)
