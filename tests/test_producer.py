@@ -133,7 +133,7 @@ def test_headers_travel_with_the_record(cluster):
     c = cluster.consumer(group_id="g", auto_offset_reset="earliest")
     c.assign([TopicPartition("user-accounts", partition_for_key(b"a", 6))])
     (rec,) = [r for rs in c.poll(100).values() for r in rs]
-    assert rec.headers == [("source", b"auth-service")]
+    assert rec.headers == (("source", b"auth-service"),)  # immutable, like the record
 
 
 def test_same_seed_same_run():

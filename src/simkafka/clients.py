@@ -28,7 +28,14 @@ from .errors import (
     UnknownMemberIdError,
     UnknownTopicOrPartitionError,
 )
-from .log import BATCH_OVERHEAD, header_bytes, headers_size, record_size, varint_size
+from .log import (
+    BATCH_OVERHEAD,
+    NO_HEADERS,
+    header_bytes,
+    headers_size,
+    record_size,
+    varint_size,
+)
 from .partitioners import make_partitioner
 from .records import OffsetAndMetadata, OffsetAndTimestamp, RecordMetadata, TopicPartition
 
@@ -318,17 +325,10 @@ class SimProducer(_Closable):
         if batch.nbytes + rsize > self._batch_size:
             batch, index, rsize = self._full_batch(state, batch, partition, ts, ks, vs, hs, rsize)
             records = batch.records
-        records.append(
-            (
-                ts,
-                key,
-                value,
-                headers or None,
-                ks,
-                vs,
-                -1 if headers is None else header_bytes(headers),
-            )
-        )
+        if headers is None:
+            records.append((ts, key, value, NO_HEADERS, ks, vs, -1))
+        else:
+            records.append((ts, key, value, tuple(headers), ks, vs, header_bytes(headers)))
         batch.nbytes += rsize
         return _new_future(FutureRecordMetadata, (batch, index))
 

@@ -8,6 +8,7 @@ what they mean on a broker.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -74,11 +75,16 @@ def header_bytes(headers: Sequence[tuple[str, bytes | None]] | None) -> int:
     return sum(len(k.encode("utf-8")) + (0 if v is None else len(v)) for k, v in headers)
 
 
-#: How a segment stores one record: ``(timestamp, key, value, headers or None, key size,
-#: value size, serialized header size)``. Its offset is its place in the segment. Plain tuples
-#: of immutable values cost the garbage collector nothing once it has seen them;
-#: ``ConsumerRecord`` objects are made when records are read.
-StoredRecord = tuple
+#: How a producer hands a record to the log: ``(timestamp, key, value, headers, key size,
+#: value size, serialized header size)``, with headers as a tuple of ``(str, bytes)`` pairs.
+PendingRecord = tuple
+
+#: Turns a stored plain tuple into a ConsumerRecord in C, without a Python-level call.
+_as_record = functools.partial(tuple.__new__, ConsumerRecord)
+
+#: Headers of a record sent without any. Records are immutable, headers included: a tuple,
+#: never a shared list. (kafka-python gives a fresh list; compare with ``list(headers)``.)
+NO_HEADERS: tuple = ()
 
 
 @dataclass
@@ -87,7 +93,8 @@ class Segment:
 
     base_offset: int
     created_ms: int
-    records: list[StoredRecord] = field(default_factory=list)
+    #: plain tuples in ConsumerRecord's field order (see ``PartitionLog.append_stored``)
+    records: list[tuple] = field(default_factory=list)
     size_bytes: int = 0
     largest_timestamp: int = -1
 
@@ -224,13 +231,13 @@ class PartitionLog:
             ks = -1 if k is None else len(k)
             vs = -1 if v is None else len(v)
             nbytes += record_size(ks, vs, headers_size(h), i, ts - first_ts)
-            stored.append((ts, k, v, h or None, ks, vs, header_bytes(h)))
+            stored.append((ts, k, v, tuple(h) if h else NO_HEADERS, ks, vs, header_bytes(h)))
         return self.append_stored(stored, nbytes, now_ms)
 
     def append_stored(
-        self, batch: list[StoredRecord], batch_bytes: int, now_ms: int
+        self, batch: list[PendingRecord], batch_bytes: int, now_ms: int
     ) -> tuple[int, int]:
-        """Append a batch of stored records (see ``StoredRecord``); return (base offset, count).
+        """Append a producer batch (see ``PendingRecord``); return (base offset, count).
 
         The batch lands in the active segment, rolled first if it would overflow
         ``segment.bytes`` or the segment is older than ``segment.ms``. ``batch_bytes`` is
@@ -249,12 +256,23 @@ class PartitionLog:
         elif not active.records:
             active.created_ms = now_ms
         base = active.next_offset
+        topic, partition = self.topic, self.partition
+        # Stored as plain tuples in ConsumerRecord's field order: a plain tuple of immutable
+        # values is dropped from the garbage collector's watch once seen, however long the
+        # log grows (a named tuple never is). ``read`` makes the ConsumerRecords.
         if self.config.message_timestamp_type == "LogAppendTime":
-            batch = [(now_ms, *r[1:]) for r in batch]
             largest = now_ms
+            new = [
+                (topic, partition, 0, base + i, now_ms, LOG_APPEND_TIME, k, v, h, None, ks, vs, hs)
+                for i, (_ts, k, v, h, ks, vs, hs) in enumerate(batch)
+            ]
         else:
             largest = max(r[0] for r in batch)
-        active.records.extend(batch)
+            new = [
+                (topic, partition, 0, base + i, ts, CREATE_TIME, k, v, h, None, ks, vs, hs)
+                for i, (ts, k, v, h, ks, vs, hs) in enumerate(batch)
+            ]
+        active.records.extend(new)
         if largest > active.largest_timestamp:
             active.largest_timestamp = largest
         active.size_bytes += batch_bytes
@@ -272,43 +290,17 @@ class PartitionLog:
         if offset >= end:
             return []
         i = bisect_right(self._bases, offset) - 1
-        topic, partition = self.topic, self.partition
-        ts_type = (
-            LOG_APPEND_TIME
-            if self.config.message_timestamp_type == "LogAppendTime"
-            else CREATE_TIME
-        )
-        # tuple.__new__ skips the named tuple's Python-level __new__: records are made in bulk.
-        make, rec = tuple.__new__, ConsumerRecord
-        out: list[ConsumerRecord] = []
-        for seg in self.segments[i:]:
-            if seg.base_offset >= end:
+        seg = self.segments[i]
+        lo = offset - seg.base_offset
+        hi = end - seg.base_offset
+        if hi <= len(seg.records):
+            return list(map(_as_record, seg.records[lo:hi]))
+        out = seg.records[lo:]
+        for seg in self.segments[i + 1 :]:
+            out.extend(seg.records[: end - seg.base_offset])
+            if end <= seg.next_offset:
                 break
-            lo = max(offset - seg.base_offset, 0)
-            hi = end - seg.base_offset
-            base = seg.base_offset + lo
-            out += [
-                make(
-                    rec,
-                    (
-                        topic,
-                        partition,
-                        0,
-                        base + j,
-                        ts,
-                        ts_type,
-                        k,
-                        v,
-                        [] if h is None else h,
-                        None,
-                        ks,
-                        vs,
-                        hs,
-                    ),
-                )
-                for j, (ts, k, v, h, ks, vs, hs) in enumerate(seg.records[lo:hi])
-            ]
-        return out
+        return list(map(_as_record, out))
 
     def all_records(self) -> list[ConsumerRecord]:
         """Every retained record, oldest first."""
@@ -319,10 +311,9 @@ class PartitionLog:
         for seg in self.segments:
             if seg.largest_timestamp < timestamp:
                 continue
-            for j, stored in enumerate(seg.records):
-                offset = seg.base_offset + j
-                if stored[0] >= timestamp and offset >= self.log_start_offset:
-                    return offset, stored[0]
+            for rec in map(_as_record, seg.records):
+                if rec.timestamp >= timestamp and rec.offset >= self.log_start_offset:
+                    return rec.offset, rec.timestamp
         return None
 
     def apply_retention(self, now_ms: int) -> list[Segment]:
