@@ -224,6 +224,18 @@ class SimProducer(_Closable):
     ``partitioner`` is a name from ``simkafka.partitioners`` ("kafka-python", the default as in
     kafka-python; "sticky" as Java's producer; "round_robin"; "consistent_random" as
     librdkafka) or a callable ``(key_bytes, all_partitions, available_partitions) -> int``.
+
+    >>> from simkafka import SimCluster
+    >>> cluster = SimCluster()
+    >>> cluster.create_topic("user-accounts", partitions=3)
+    >>> producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
+    >>> [producer.send("user-accounts", key="acct-7", value=e).get().offset
+    ...  for e in ("created", "email-changed")]  # one key, one partition, in order
+    [0, 1]
+    >>> producer.send("no-such-topic", value="x")
+    Traceback (most recent call last):
+    ...
+    simkafka.errors.UnknownTopicOrPartitionError: [Error 3] UnknownTopicOrPartitionError: topic 'no-such-topic' does not exist (topics: user-accounts); create it with admin.create_topics([NewTopic('no-such-topic', num_partitions=3, replication_factor=1)])
     """
 
     _kind = "producer"
@@ -516,6 +528,22 @@ class SimConsumer(_Closable):
 
     Extras the real client does not have: ``crash()`` (stop without leaving the group),
     and ``member_id`` / ``generation`` properties for tables.
+
+    >>> from simkafka import SimCluster
+    >>> cluster = SimCluster(seed=1)
+    >>> cluster.create_topic("user-accounts", partitions=3)
+    >>> a = cluster.consumer("user-accounts", group_id="groups-service")
+    >>> b = cluster.consumer("user-accounts", group_id="groups-service")
+    >>> cluster.settle(a, b)  # rounds until every member has its partitions
+    2
+    >>> sorted(len(c.assignment()) for c in (a, b))  # one owner per partition
+    [1, 2]
+    >>> b.crash()
+    >>> cluster.advance(45_001)  # session.timeout.ms later, b is out of the group
+    >>> cluster.settle(a)
+    1
+    >>> len(a.assignment())
+    3
     """
 
     _kind = "consumer"
@@ -1237,7 +1265,18 @@ DEFAULT_NUM_PARTITIONS = 1
 
 
 class SimAdmin(_Closable):
-    """A KafkaAdminClient on the simulator: topics, groups and offsets."""
+    """A KafkaAdminClient on the simulator: topics, groups and offsets.
+
+    >>> from simkafka import NewTopic, SimCluster
+    >>> admin = SimCluster().admin()
+    >>> _ = admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication_factor=1)])
+    >>> admin.list_topics()
+    ['user-accounts']
+    >>> admin.create_topics([NewTopic("bad", num_partitions=0, replication_factor=1)])
+    Traceback (most recent call last):
+    ...
+    simkafka.errors.InvalidPartitionsError: [Error 37] InvalidPartitionsError: a topic needs at least 1 partition, got 0: create it with NewTopic('bad', num_partitions=3, replication_factor=1)
+    """
 
     _kind = "admin"
 
