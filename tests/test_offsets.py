@@ -23,53 +23,42 @@ def values(batch):
     return [int(r.value) for rs in batch.values() for r in rs]
 
 
+def manual_committer(cluster, **config):
+    """A member of group "g" that reads from the start and commits only when told to."""
+    config = {
+        "group_id": "g",
+        "auto_offset_reset": "earliest",
+        "enable_auto_commit": False,
+        **config,
+    }
+    return cluster.consumer(TOPIC, **config)
+
+
 def test_consumer_resumes_from_committed_offset():
     cluster = setup()
-    c = cluster.consumer(
-        TOPIC,
-        group_id="g",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=4,
-    )
+    c = manual_committer(cluster, max_poll_records=4)
     assert values(c.poll(100)) == [0, 1, 2, 3]
     c.commit()
     c.close()
-    c2 = cluster.consumer(
-        TOPIC, group_id="g", auto_offset_reset="earliest", enable_auto_commit=False
-    )
+    c2 = manual_committer(cluster)
     assert values(c2.poll(100)) == [4, 5, 6, 7, 8, 9]
 
 
 def test_crash_before_commit_redelivers():
     cluster = setup()
-    c = cluster.consumer(
-        TOPIC,
-        group_id="g",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=3,
-    )
+    c = manual_committer(cluster, max_poll_records=3)
     c.poll(100)
     c.commit()  # 0..2 processed and committed
     assert values(c.poll(100)) == [3, 4, 5]
     c.crash()  # processed 3..5 but did not commit
     cluster.advance(45_001)
-    c2 = cluster.consumer(
-        TOPIC, group_id="g", auto_offset_reset="earliest", enable_auto_commit=False
-    )
+    c2 = manual_committer(cluster)
     assert values(c2.poll(100))[:3] == [3, 4, 5]  # seen twice: at-least-once
 
 
 def test_commit_before_processing_loses_records_on_crash():
     cluster = setup()
-    c = cluster.consumer(
-        TOPIC,
-        group_id="g",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=5,
-    )
+    c = manual_committer(cluster, max_poll_records=5)
     c.poll(100)
     c.commit()  # committed 5 before processing: then crash
     c.crash()
@@ -116,13 +105,7 @@ def test_committed_offset_deleted_by_retention_resets():
     for i in range(5):
         p.send(TOPIC, value=b"%d" % i).get()
         cluster.advance(20)
-    c = cluster.consumer(
-        TOPIC,
-        group_id="g",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=1,
-    )
+    c = manual_committer(cluster, max_poll_records=1)
     c.poll(0)
     c.commit()
     c.close()
@@ -156,13 +139,7 @@ def test_seek_to_beginning_replays_history():
 
 def test_lag_is_log_end_minus_committed():
     cluster = setup(10)
-    c = cluster.consumer(
-        TOPIC,
-        group_id="g",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=4,
-    )
+    c = manual_committer(cluster, max_poll_records=4)
     c.poll(0)
     c.commit()
     state = cluster.group_state("g")
