@@ -301,3 +301,31 @@ def test_every_call_on_a_closed_client_names_the_fix():
     admin.close()
     with pytest.raises(IllegalStateError, match="cluster.admin"):
         admin.list_topics()
+
+
+def test_newcomer_mistakes_get_a_message_not_a_traceback():
+    cluster = make(1)
+    with pytest.raises(TypeError, match="one by one"):
+        cluster.consumer([TOPIC], group_id="g")
+    c = cluster.consumer(group_id="g", auto_offset_reset="smallest")  # kafka-python's old name
+    assert c.config["auto_offset_reset"] == "earliest"
+    with pytest.raises(TypeError, match="list of topic names"):
+        c.subscribe(5)
+    c.subscribe([TOPIC])
+    from simkafka.errors import IllegalArgumentError
+
+    with pytest.raises(IllegalArgumentError, match="timeout_ms"):
+        c.poll(-5)
+    c.poll(0)
+    with pytest.raises(TypeError, match="OffsetAndMetadata"):
+        c.commit({TopicPartition(TOPIC, 0): "5"})
+
+
+def test_delete_records_to_minus_one_means_the_high_watermark():
+    cluster = make(1)
+    p = cluster.producer()
+    for i in range(5):
+        p.send(TOPIC, value=b"%d" % i)
+    tp = TopicPartition(TOPIC, 0)
+    cluster.admin().delete_records({tp: -1})
+    assert cluster.log(tp).log_start_offset == 5

@@ -55,18 +55,20 @@ def test_segment_rolls_after_segment_ms():
     log = PartitionLog("t", 0, TopicConfig(segment_ms=1000))
     log.append([(None, b"a", [], 0)], now_ms=0)
     log.append([(None, b"b", [], 500)], now_ms=500)
-    log.append([(None, b"c", [], 1000)], now_ms=1000)
-    assert [s.base_offset for s in log.segments] == [0, 2]
+    log.append([(None, b"c", [], 1000)], now_ms=1000)  # exactly segment.ms later: stays
+    log.append([(None, b"d", [], 1001)], now_ms=1001)  # more than segment.ms: a new segment
+    assert [s.base_offset for s in log.segments] == [0, 3]
 
 
 def test_retention_deletes_whole_segments_so_log_start_jumps():
     log = PartitionLog("t", 0, TopicConfig(segment_ms=1000, retention_ms=5000))
-    for t in range(0, 4000, 250):  # four segments of four records each
+    for t in range(0, 4000, 250):  # a segment spans more than 1000 ms: 0..1000, 1250..2250, ...
         log.append([(None, b"v", [], t)], now_ms=t)
     log.append([(None, b"new", [], 9000)], now_ms=9000)
+    assert [s.base_offset for s in log.segments] == [0, 5, 10, 15, 16]
     deleted = log.apply_retention(now_ms=9000)
     # Segments whose newest record is older than 5 s are gone; the first kept one stays whole.
-    assert [s.base_offset for s in deleted] == [0, 4, 8, 12]
+    assert [s.base_offset for s in deleted] == [0, 5, 10, 15]
     assert log.log_start_offset == 16
     assert log.read(16, 10)[0].value == b"new"
 
@@ -90,7 +92,7 @@ def test_active_segment_is_rolled_then_deleted_when_all_expired():
 
 def test_retention_ms_minus_one_keeps_forever():
     log = PartitionLog("t", 0, TopicConfig(retention_ms=-1, segment_ms=1))
-    for t in range(10):
+    for t in range(0, 20, 2):
         log.append([(None, b"v", [], t)], now_ms=t)
     assert log.apply_retention(now_ms=10**12) == []
     assert len(log) == 10
@@ -100,7 +102,7 @@ def test_retention_bytes_deletes_only_while_the_log_stays_over_the_limit():
     # Kafka deletes oldest segments only while the log would still hold >= retention.bytes,
     # so a log may exceed retention.bytes by less than one segment.
     log = PartitionLog("t", 0, TopicConfig(segment_ms=1, retention_ms=-1, retention_bytes=300))
-    for t in range(5):
+    for t in range(0, 10, 2):  # one segment per record: 2 ms apart, segment.ms=1
         log.append([(None, b"x" * 100, [], t)], now_ms=t)
     seg_size = log.segments[0].size_bytes
     deleted = log.apply_retention(now_ms=10)

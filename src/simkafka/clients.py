@@ -509,6 +509,14 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "allow_auto_create_topics": False,
     "exclude_internal_topics": True,
     "api_version": None,
+    "metadata_max_age_ms": 300000,
+    "retry_backoff_ms": 100,
+    "reconnect_backoff_ms": 50,
+    "reconnect_backoff_max_ms": 30000,
+    "check_crcs": True,
+    "client_rack": "",
+    "connections_max_idle_ms": 540000,
+    "enable_incremental_fetch_sessions": True,
 }
 
 
@@ -555,6 +563,10 @@ class SimConsumer(_Closable):
         group_id = self.config["group_id"]
         if self.config["client_id"] is None:
             self.config["client_id"] = f"consumer-{group_id or 'nogroup'}-{n}"
+        # kafka-python still accepts the old names.
+        legacy = {"smallest": "earliest", "largest": "latest"}
+        reset = self.config["auto_offset_reset"]
+        self.config["auto_offset_reset"] = legacy.get(reset, reset)
         if self.config["auto_offset_reset"] not in ("earliest", "latest", "none"):
             raise KafkaConfigurationError(
                 f"auto_offset_reset must be 'earliest', 'latest' or 'none', "
@@ -589,6 +601,11 @@ class SimConsumer(_Closable):
         self._rotate = 0
         self._iter_buffer: list = []
         if topics:
+            if not all(isinstance(t, str) for t in topics):
+                raise TypeError(
+                    f"topics are passed one by one as strings: cluster.consumer('user-accounts', "
+                    f"group_id=...), not {topics!r}"
+                )
             self.subscribe(topics)
 
     # -- identity ------------------------------------------------------------------------------
@@ -622,6 +639,8 @@ class SimConsumer(_Closable):
             )
         if isinstance(topics, str):
             topics = [topics]
+        if not isinstance(topics, Iterable) or not all(isinstance(t, str) for t in topics):
+            raise TypeError(f"subscribe() takes a list of topic names, got {topics!r}")
         topics = list(topics)
         if bool(topics) == bool(pattern):
             raise IllegalStateError("subscribe() takes topics or a pattern, not both nor neither")
@@ -648,6 +667,7 @@ class SimConsumer(_Closable):
         self._manual = False
         self._assignment = []
         self._positions.clear()
+        self._paused.clear()
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         """Read exactly these partitions, without group management."""
@@ -677,6 +697,10 @@ class SimConsumer(_Closable):
                 self._closed = True
                 raise FencedInstanceIdError(reason)
             self._lose_partitions(reason)
+        if self._pattern is not None and self._member_id is not None:
+            matched = sorted(t for t in self._cluster.topics if self._pattern.fullmatch(t))
+            if matched != self._subscription:
+                self._needs_rejoin = True  # metadata shows a new (or gone) matching topic
         for _ in range(4):
             member = coord.member(gid, self._member_id)
             group = coord.group(gid)
@@ -735,7 +759,8 @@ class SimConsumer(_Closable):
             revoked = list(self._assignment)
             self._previous_assignment = revoked
             self._assignment = []
-            self._positions.clear()
+            # Positions are kept: kafka-python 3.x resumes a partition it gets back from its
+            # own position (Java's consumer re-reads the committed offset instead).
             self._event_partitions("revoke", revoked)
             if self._listener is not None:
                 self._listener.on_partitions_revoked(revoked)
@@ -767,6 +792,7 @@ class SimConsumer(_Closable):
             if self._listener is not None:
                 self._listener.on_partitions_assigned(new)
         self._previous_assignment = list(self._assignment)
+        self._paused &= set(self._assignment)  # a partition given back starts unpaused
 
     def _lose_partitions(self, reason: str) -> None:
         """The coordinator removed this member: its partitions are lost, not cleanly revoked."""
@@ -775,6 +801,7 @@ class SimConsumer(_Closable):
         self._generation = -1
         self._assignment = []
         self._positions.clear()
+        self._paused.clear()
         self._previous_assignment = []
         if lost:
             self._event_partitions("lost", lost, detail=reason)
@@ -831,6 +858,8 @@ class SimConsumer(_Closable):
             raise IllegalStateError(
                 "poll() needs partitions: call subscribe([topic]) or assign([TopicPartition(...)])"
             )
+        if not isinstance(timeout_ms, (int, float)) or timeout_ms < 0:
+            raise IllegalArgumentError(f"timeout_ms must be a number >= 0, got {timeout_ms!r}")
         max_records = self.config["max_poll_records"] if max_records is None else max_records
         if max_records < 1:
             raise IllegalArgumentError("max_records must be at least 1")
@@ -1071,9 +1100,14 @@ class SimConsumer(_Closable):
             return
         normalised = {}
         for tp, om in offsets.items():
-            if isinstance(om, int):
+            if type(om) is int:
                 om = OffsetAndMetadata(om, "", -1)
-            normalised[TopicPartition(*tp)] = om
+            if not isinstance(om, tuple) or type(om[0]) is not int or om[0] < 0:
+                raise TypeError(
+                    f"offsets must be {{TopicPartition: OffsetAndMetadata(offset, '', -1)}} (or an "
+                    f"int offset >= 0), got {om!r} for {tp}"
+                )
+            normalised[TopicPartition(*tp)] = OffsetAndMetadata(*om)
         self._do_commit(normalised)
 
     def commit_async(self, offsets=None, callback=None):
@@ -1162,7 +1196,7 @@ class SimConsumer(_Closable):
 
     @_requires_open
     def paused(self) -> set[TopicPartition]:
-        return set(self._paused)
+        return self._paused & set(self._assignment)
 
     @_requires_open
     def beginning_offsets(self, partitions: Iterable[TopicPartition], timeout_ms=None):
@@ -1309,7 +1343,7 @@ class SimAdmin(_Closable):
             parts = DEFAULT_NUM_PARTITIONS if parts == -1 else parts
             try:
                 if validate_only:
-                    pass
+                    self._cluster.validate_new_topic(name, parts, rf, configs)
                 else:
                     self._cluster.create_topic(name, parts, rf, configs)
                 results.append({"name": name, "error_code": 0, "error_message": None})
@@ -1506,6 +1540,11 @@ class SimAdmin(_Closable):
     @_requires_open
     def delete_records(self, records_to_delete: dict[TopicPartition, int], timeout_ms=None):
         """Move each partition's log start offset up to the given offset."""
+        self._cluster.drain_producers()
+        records_to_delete = {
+            tp: self._cluster.log(TopicPartition(*tp)).log_end_offset if offset == -1 else offset
+            for tp, offset in records_to_delete.items()
+        }  # -1 means up to the high watermark, as in Kafka's DeleteRecords
         for tp, offset in records_to_delete.items():
             log = self._cluster.log(TopicPartition(*tp))
             if not 0 <= offset <= log.log_end_offset:

@@ -158,14 +158,14 @@ class SimCluster:
         return self._client_counter
 
     # -- topics ------------------------------------------------------------------------------
-    def create_topic(
+    def validate_new_topic(
         self,
         name: str,
-        partitions: int = 1,
+        partitions: int,
         replication_factor: int = 1,
         config: dict[str, object] | None = None,
-    ) -> None:
-        """Create a topic (what ``admin.create_topics`` does), validated as the broker does."""
+    ) -> TopicConfig:
+        """Check a topic as the broker does before creating it; return its config."""
         if not isinstance(name, str) or not name or len(name) > 249:
             raise IllegalArgumentError(f"invalid topic name {name!r}: use 1 to 249 characters")
         bad = [c for c in name if not (c.isascii() and (c.isalnum() or c in "._-"))]
@@ -180,15 +180,33 @@ class SimCluster:
                 f"a topic needs at least 1 partition, got {partitions!r}: "
                 f"create it with NewTopic({name!r}, num_partitions=3, replication_factor=1)"
             )
+        if replication_factor == 0 or replication_factor < -1:
+            raise InvalidReplicationFactorError(
+                f"replication factor must be at least 1, got {replication_factor}: "
+                "use replication_factor=1"
+            )
         if replication_factor not in (1, -1):
             raise InvalidReplicationFactorError(
                 f"replication factor {replication_factor} is larger than the 1 broker "
                 "available: use replication_factor=1"
             )
-        topic_config = TopicConfig.from_kafka(config)
+        return TopicConfig.from_kafka(config)
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        replication_factor: int = 1,
+        config: dict[str, object] | None = None,
+    ) -> None:
+        """Create a topic (what ``admin.create_topics`` does), validated as the broker does."""
+        topic_config = self.validate_new_topic(name, partitions, replication_factor, config)
         self.topic_configs[name] = topic_config
         self.topics[name] = [PartitionLog(name, p, topic_config) for p in range(partitions)]
         self.record_event("topic_created", topic=name, count=partitions, detail=str(config or {}))
+        # Consumers learn of new topics from metadata; the simulator refreshes it at once.
+        self._tell_producers(name)
+        self.coordinator.metadata_changed({name})
 
     def delete_topic(self, name: str) -> None:
         self._logs(name)

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import assignors
-from .errors import CommitFailedError, FencedInstanceIdError, UnknownMemberIdError
+from .errors import (
+    CommitFailedError,
+    FencedInstanceIdError,
+    InconsistentGroupProtocolError,
+    UnknownMemberIdError,
+)
 from .records import OffsetAndMetadata, TopicPartition
 
 if TYPE_CHECKING:
@@ -112,6 +117,14 @@ class GroupCoordinator:
         now = self.cluster.now_ms
         group = self.group(group_id)
         member = group.members.get(member_id) if member_id else None
+        others = [m for m in group.members.values() if m is not member]
+        if others and not set(protocols).intersection(*(m.protocols for m in others)):
+            # As the broker does: refuse the newcomer, leave the group as it is.
+            raise InconsistentGroupProtocolError(
+                f"the consumer's partition_assignment_strategy {list(protocols)} shares no "
+                f"assignor with group {group_id!r}, whose members use "
+                f"{sorted(set().union(*(m.protocols for m in others)))}; give it one of theirs"
+            )
         if member is None:
             member_id = self._new_member_id(client_id, group_instance_id)
             old_id = group.static_members.get(group_instance_id) if group_instance_id else None
@@ -131,6 +144,7 @@ class GroupCoordinator:
             )
             if old is not None:
                 self._replace_static_member(group, old, member)
+                self.try_complete_join(group)
                 return member_id
             group.members[member_id] = member
             if group_instance_id:
@@ -173,12 +187,15 @@ class GroupCoordinator:
             f"fenced: another consumer joined with group.instance.id={old.group_instance_id!r}"
         )
         new.assignment = list(old.assignment)
-        new.generation = old.generation
+        if group.state == STABLE:
+            new.generation = old.generation
         group.members[new.member_id] = new
         group.static_members[new.group_instance_id] = new.member_id  # type: ignore[index]
         if group.leader == old.member_id:
             group.leader = new.member_id
         self._event(group, "join", new, detail=f"static member replaced {old.member_id}")
+        if group.state == PREPARING_REBALANCE:
+            return  # it joins the rebalance under way in the old member's place
         if group.state == STABLE and new.topics == old.topics and new.protocols == old.protocols:
             # KIP-345: a static member coming back within its session timeout gets its old
             # assignment without a rebalance.
@@ -216,6 +233,9 @@ class GroupCoordinator:
         member = self.member(group_id, member_id)
         if member is not None:
             member.last_poll_ms = member.last_heartbeat_ms = self.cluster.now_ms
+            # A static member back from a poll timeout, within its session: still a member.
+            member.alive = True
+            member.missed_heartbeats = 0
 
     def check_member(self, group_id: str, member_id: str | None) -> Member:
         """The member, or the error a real client would get for it (fenced, unknown)."""
@@ -378,6 +398,16 @@ class GroupCoordinator:
                     )
                 elif m.member_id in self.polling:
                     m.last_poll_ms = m.last_heartbeat_ms = now
+                elif (
+                    m.alive
+                    and m.group_instance_id
+                    and now > m.last_poll_ms + m.rebalance_timeout_ms
+                ):
+                    # A static member sends no LeaveGroup on a poll timeout: its heartbeats
+                    # stop, and only its session timeout removes it (KIP-345).
+                    m.alive = False
+                    m.last_heartbeat_ms = m.last_poll_ms + m.rebalance_timeout_ms
+                    self._event(group, "poll_timeout", m, detail="static member: no leave")
                 elif m.alive and now > m.last_poll_ms + m.rebalance_timeout_ms:
                     # The client's heartbeat thread leaves the group when poll() is not called
                     # within max.poll.interval.ms.

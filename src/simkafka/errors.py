@@ -83,6 +83,11 @@ class IllegalGenerationError(BrokerResponseError):
     message = "ILLEGAL_GENERATION"
 
 
+class InconsistentGroupProtocolError(BrokerResponseError):
+    errno = 23
+    message = "INCONSISTENT_GROUP_PROTOCOL"
+
+
 class UnknownMemberIdError(BrokerResponseError):
     errno = 25
     message = "UNKNOWN_MEMBER_ID"

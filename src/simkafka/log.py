@@ -93,6 +93,8 @@ class Segment:
 
     base_offset: int
     created_ms: int
+    #: largest timestamp of the first batch: segment.ms counts from it (LogSegment.rollingBasedTimestamp)
+    rolling_ts: int | None = None
     #: plain tuples in ConsumerRecord's field order (see ``PartitionLog.append_stored``)
     records: list[tuple] = field(default_factory=list)
     size_bytes: int = 0
@@ -248,26 +250,31 @@ class PartitionLog:
         if not batch:
             return self.log_end_offset, 0
         active = self.segments[-1]
+        log_append = self.config.message_timestamp_type == "LogAppendTime"
+        batch_max_ts = now_ms if log_append else max(r[0] for r in batch)
+        # As LogSegment.shouldRoll: roll a non-empty segment when the batch would overflow
+        # segment.bytes, or when the batch's newest timestamp is more than segment.ms past
+        # the segment's first batch.
         if active.records and (
             active.size_bytes + batch_bytes > self.config.segment_bytes
-            or now_ms - active.created_ms >= self.config.segment_ms
+            or batch_max_ts - active.rolling_ts > self.config.segment_ms
         ):
             active = self._roll(now_ms)
-        elif not active.records:
+        if not active.records:
             active.created_ms = now_ms
+            active.rolling_ts = batch_max_ts
         base = active.next_offset
         topic, partition = self.topic, self.partition
         # Stored as plain tuples in ConsumerRecord's field order: a plain tuple of immutable
         # values is dropped from the garbage collector's watch once seen, however long the
         # log grows (a named tuple never is). ``read`` makes the ConsumerRecords.
-        if self.config.message_timestamp_type == "LogAppendTime":
-            largest = now_ms
+        largest = batch_max_ts
+        if log_append:
             new = [
                 (topic, partition, 0, base + i, now_ms, LOG_APPEND_TIME, k, v, h, None, ks, vs, hs)
                 for i, (_ts, k, v, h, ks, vs, hs) in enumerate(batch)
             ]
         else:
-            largest = max(r[0] for r in batch)
             new = [
                 (topic, partition, 0, base + i, ts, CREATE_TIME, k, v, h, None, ks, vs, hs)
                 for i, (ts, k, v, h, ks, vs, hs) in enumerate(batch)
