@@ -96,6 +96,7 @@ class _Batch:
         "nbytes",
         "base_offset",
         "log_append_ms",
+        "max_ts",
         "callbacks",
     )
 
@@ -110,6 +111,7 @@ class _Batch:
         self.nbytes = BATCH_OVERHEAD
         self.base_offset: int | None = None
         self.log_append_ms: int | None = None
+        self.max_ts = first_ts
         self.callbacks: list[tuple[int, Callable]] = []
 
 
@@ -342,6 +344,8 @@ class SimProducer(_Closable):
         else:
             records.append((ts, key, value, tuple(headers), ks, vs, header_bytes(headers)))
         batch.nbytes += rsize
+        if ts > batch.max_ts:
+            batch.max_ts = ts
         return _new_future(FutureRecordMetadata, (batch, index))
 
     def _choose_partition(
@@ -438,7 +442,7 @@ class SimProducer(_Closable):
                 f"topic {batch.tp.topic!r} was deleted before this producer's batch was sent"
             )
         log = cluster.log(batch.tp)
-        base, count = log.append_stored(batch.records, batch.nbytes, cluster.now_ms)
+        base, count = log.append_stored(batch.records, batch.nbytes, cluster.now_ms, batch.max_ts)
         batch.base_offset = base
         if log.config.message_timestamp_type == "LogAppendTime":
             batch.log_append_ms = cluster.now_ms
