@@ -28,6 +28,20 @@ def admin(kafka_bootstrap):
 
 
 @pytest.fixture
+def group(admin):
+    """A unique consumer group name; the group is deleted after the test."""
+    names = []
+
+    def make() -> str:
+        names.append(f"fidelity-{uuid.uuid4().hex[:10]}")
+        return names[-1]
+
+    yield make
+    if names:
+        admin.delete_groups(names)
+
+
+@pytest.fixture
 def topic(admin):
     created = []
 
@@ -101,10 +115,10 @@ def _run_group(bootstrap, name, group, n, strategy, stop, ready, out):
 
 @pytest.mark.parametrize("strategy", ["range", "roundrobin"])
 def test_group_assignment_matches_kafkas_for_the_real_member_ids(
-    kafka_bootstrap, topic, admin, strategy
+    kafka_bootstrap, topic, group, admin, strategy
 ):
     name = topic(7)
-    group = f"fidelity-{uuid.uuid4().hex[:10]}"
+    group = group()
     stop = threading.Event()
     ready: list = []
     final: dict = {}
@@ -137,12 +151,12 @@ def test_group_assignment_matches_kafkas_for_the_real_member_ids(
     assert real == {m: sorted(tps) for m, tps in expected.items()}
 
 
-def test_uncommitted_records_are_redelivered_to_the_next_member(kafka_bootstrap, topic):
+def test_uncommitted_records_are_redelivered_to_the_next_member(kafka_bootstrap, topic, group):
     """A member reads 10 records, commits after 4, then dies: the next one starts at 4."""
     from kafka import KafkaConsumer
 
     name = topic(1)
-    group = f"fidelity-{uuid.uuid4().hex[:10]}"
+    group = group()
     producer = _producer(kafka_bootstrap)
     for i in range(10):
         producer.send(name, key=b"acct-1", value=b"%d" % i)

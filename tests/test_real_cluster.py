@@ -19,15 +19,9 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("kafka")
 
 
-def _topic_name(cluster, base: str) -> str:
-    """The backend's name for ``base`` (identity on a SimCluster without topic_name yet)."""
-    namer = getattr(cluster, "topic_name", None)
-    return namer(base) if namer is not None else base
-
-
 def keyed_routing(cluster, keys: list[str], partitions: int):
     """Which partition each key lands on: columns key, partition (an experiment, both backends)."""
-    topic = _topic_name(cluster, "keyed-routing")
+    topic = cluster.topic_name("keyed-routing")
     cluster.admin().create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=1)]
     )

@@ -148,6 +148,19 @@ class SimCluster:
         self.drain_producers()
         self._run_retention()
 
+    # -- names -------------------------------------------------------------------------------
+    def topic_name(self, base: str) -> str:
+        """The name this backend uses for topic ``base``: the simulator's are its own.
+
+        A RealCluster adds a prefix and a run id, so that runs on a shared broker never meet;
+        an experiment asks its backend, and runs unchanged on both.
+        """
+        return base
+
+    def group_name(self, base: str) -> str:
+        """The name this backend uses for consumer group ``base`` (see ``topic_name``)."""
+        return base
+
     # -- ids and randomness --------------------------------------------------------------------
     def uuid(self) -> str:
         """A random UUID drawn from the seeded generator, so member ids are reproducible."""

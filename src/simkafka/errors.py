@@ -19,6 +19,13 @@ class KafkaError(Exception):
         return f"{self.__class__.__name__}: {super().__str__()}"
 
 
+class BrokerNotAvailableError(KafkaError):
+    """No broker answers at the address; the message (one line) says how to start one."""
+
+    def __str__(self) -> str:  # one line, no class-name prefix: it is the whole message
+        return str(self.args[0]) if self.args else "the broker is not reachable"
+
+
 class IllegalArgumentError(KafkaError, ValueError):
     """An argument a Kafka client would refuse (a negative offset, an empty topic name)."""
 

@@ -22,6 +22,7 @@ kafka-python is imported only inside functions here, so ``import simkafka`` work
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 import warnings
@@ -31,7 +32,13 @@ from typing import Any
 
 from . import errors as _errors
 from .brokers import kafka_available
-from .errors import IllegalArgumentError, IllegalStateError, KafkaConfigurationError, KafkaError
+from .errors import (
+    BrokerNotAvailableError,
+    IllegalArgumentError,
+    IllegalStateError,
+    KafkaConfigurationError,
+    KafkaError,
+)
 
 __all__ = ["BrokerNotAvailableError", "RealAdmin", "RealCluster", "RealConsumer", "RealProducer"]
 
@@ -53,13 +60,6 @@ _HINTS = {
     "TopicAlreadyExistsError": "ask cluster.topic_name(base) for a name unique to this run",
     "InvalidReplicationFactorError": "use replication_factor=1 (the course runs one broker)",
 }
-
-
-class BrokerNotAvailableError(KafkaError):
-    """No Kafka answers at the bootstrap address; the message says how to start one."""
-
-    def __str__(self) -> str:  # one line, no class-name prefix: it is the whole message
-        return str(self.args[0]) if self.args else "Kafka is not reachable"
 
 
 def _not_reachable(bootstrap: str) -> BrokerNotAvailableError:
@@ -671,8 +671,7 @@ class RealCluster:
         rounds = 0
         while True:
             rounds += 1
-            for c in live:
-                self._group_turn(c)
+            self._turns_in_parallel(live)
             if self._settled(live):
                 return rounds
             if time.monotonic() > deadline:
@@ -680,6 +679,29 @@ class RealCluster:
                     f"the group did not settle in {timeout_s:g} s; is every member passed "
                     "to settle(), and does every subscribed topic exist?"
                 )
+
+    def _turns_in_parallel(self, consumers: list[RealConsumer]) -> None:
+        """One group turn per member, all at once, as members poll in their own processes.
+
+        Polled one after another from one thread, kafka-python members can keep asking to
+        rejoin (a member's turn comes after another's rebalance timer); concurrent polls
+        are what Kafka's protocol expects. Each consumer is still used by one thread only.
+        """
+        errors: list[BaseException] = []
+
+        def turn(c: RealConsumer) -> None:
+            try:
+                self._group_turn(c)
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=turn, args=(c,), daemon=True) for c in consumers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=self.timeout_s)
+        if errors:
+            raise errors[0]
 
     @staticmethod
     def _group_turn(c: RealConsumer) -> None:
