@@ -15,6 +15,7 @@ from .partitioners import (
     partition_for_key,
     partitions_for_keys,
 )
+from .queue import BasicProperties, SimQueue, topic_matches
 from .records import (
     ConsumerRecord,
     OffsetAndMetadata,
@@ -39,6 +40,9 @@ __all__ = [
     "SimCluster",
     "SimConsumer",
     "SimProducer",
+    "SimQueue",
+    "BasicProperties",
+    "topic_matches",
     "TopicPartition",
     "assign",
     "make_partitioner",
