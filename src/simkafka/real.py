@@ -1,13 +1,13 @@
 """RealCluster: the real-broker twin of SimCluster, over kafka-python 3.x.
 
 An experiment written against ``SimCluster``'s factories (``admin()``, ``producer(**config)``,
-``consumer(*topics, **config)``, ``settle``, ``advance``) runs unchanged on a real Kafka:
+``consumer(*topics, **config)``, ``settle``, ``advance``) runs unchanged on a real Kafka
+(an example, not a doctest: it needs a broker; tests/test_real_cluster.py runs the same)::
 
->>> with RealCluster() as cluster:                                 # doctest: +SKIP
-...     topic = cluster.topic_name("user-accounts")               # simkafka-user-accounts-1a2b3c4d
-...     cluster.admin().create_topics([NewTopic(topic, 3, 1)])
-...     cluster.producer().send(topic, key=b"acct-42", value=b"created").get().partition
-0
+    with RealCluster() as cluster:
+        topic = cluster.topic_name("user-accounts")  # simkafka-user-accounts-1a2b3c4d
+        cluster.admin().create_topics([NewTopic(topic, 3, 1)])
+        cluster.producer().send(topic, key=b"acct-42", value=b"created").get().partition  # 0
 
 The clients are thin wrappers: they accept simkafka's ``NewTopic``, ``NewPartitions``,
 ``TopicPartition`` and ``OffsetAndMetadata`` where kafka-python insists on its own types,
