@@ -1,0 +1,581 @@
+"""Experiments that run unchanged on the simulator and on a real Kafka, returning DataFrames.
+
+The running example: an **auth service** publishes user-account events (``created``,
+``renamed``, ``deleted`` ...) to a topic, keyed by account id; a **group-management service**
+(the consumer group ``groups-service``) consumes them. Each experiment takes a backend,
+
+* a ``SimCluster`` (exact, deterministic, instant), or
+* a ``RealCluster`` (kafka-python against a broker; every wait bounded), or
+* the strings ``"sim"`` / ``"kafka"``, which open (and afterwards close) one for the call,
+
+uses only the kafka-python-shaped factories (``admin()``, ``producer()``, ``consumer()``) and
+the backend's names (``topic_name``, ``group_name``), and returns a pandas DataFrame whose
+columns are the same from both backends. What cannot agree never enters a frame: topics and
+groups appear by their base names (``groups-service``, not ``simkafka-groups-service-1a2b3c4d``),
+members by their role (``first``, ``second``), not their member ids, and there are no
+timestamps. So ``keyed_routing(SimCluster(), ...)`` and ``keyed_routing(RealCluster(), ...)``
+compare with ``DataFrame.equals``; :func:`fidelity_report` does that for every experiment.
+
+Each frame carries ``frame.attrs["summary"]`` (the lesson in numbers) and, where records are
+consumed, ``frame.attrs["check"]``: the counts of :func:`simkafka.checkers.check_delivery`.
+
+``python -m simkafka.experiments --fidelity`` prints the fidelity table (needs a broker).
+pandas is imported inside the functions, so ``import simkafka`` works without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .clients import NewTopic
+from .cluster import SimCluster
+from .errors import TopicAlreadyExistsError
+from .records import TopicPartition
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Anything an experiment accepts as a backend.
+Backend = Any  # SimCluster | RealCluster | "sim" | "kafka"
+
+#: How long (in the backend's milliseconds: simulated or wall clock) a consumer may read.
+READ_TIMEOUT_MS = 30_000
+
+#: A crashed member leaves its group after this long (Kafka's minimum is 6 s by default):
+#: short, so that on the simulator the second member does not wait 45 simulated seconds.
+SESSION_TIMEOUT_MS = 10_000
+
+#: The events of the running example, in the order an account lives through them.
+ACCOUNT_EVENTS = ("created", "email-verified", "renamed", "joined-group", "deleted")
+
+
+# -- backends ----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def open_backend(backend: Backend, seed: int = 0) -> Iterator[Any]:
+    """The cluster to run on: ``"sim"`` opens ``SimCluster(seed)``, ``"kafka"`` a RealCluster.
+
+    A cluster passed in is used as it is and left open (its owner closes it); one opened
+    here is closed on exit (a RealCluster deletes its topics and groups).
+
+    >>> with open_backend("sim", seed=3) as cluster:
+    ...     type(cluster).__name__, cluster.topic_name("user-accounts")
+    ('SimCluster', 'user-accounts')
+    """
+    if not isinstance(backend, str):
+        yield backend
+        return
+    name = backend.strip().lower()
+    if name in ("sim", "simulator"):
+        yield SimCluster(seed=seed)
+    elif name in ("kafka", "real", "broker"):
+        from .brokers import kafka_bootstrap
+        from .real import RealCluster
+
+        with RealCluster(kafka_bootstrap()) as cluster:
+            yield cluster
+    else:
+        raise ValueError(f"backend must be a cluster, 'sim' or 'kafka', got {backend!r}")
+
+
+def _is_sim(cluster: Any) -> bool:
+    return isinstance(cluster, SimCluster)
+
+
+def _new_topic(cluster: Any, base: str, partitions: int) -> str:
+    """Create this backend's topic for ``base`` (``base-2``, ... if an earlier call made it)."""
+    admin = cluster.admin()
+    for attempt in range(1, 100):
+        name = cluster.topic_name(base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+            return name
+        except TopicAlreadyExistsError:
+            continue
+    raise TopicAlreadyExistsError(f"topics {base!r} to {base}-99 all exist on this backend")
+
+
+def _produce(cluster: Any, topic: str, records: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """The auth service sends ``(key, value)`` records in order; returns what was acknowledged.
+
+    Columns ``seq, key, value, partition, offset``: the produced side of ``check_delivery``.
+    """
+    import pandas as pd
+
+    producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
+    futures = [producer.send(topic, key=k, value=v) for k, v in records]
+    producer.flush()
+    metadata = [f.get() for f in futures]
+    producer.close()
+    return pd.DataFrame(
+        {
+            "seq": range(len(records)),
+            "key": [k for k, _ in records],
+            "value": [v for _, v in records],
+            "partition": [m.partition for m in metadata],
+            "offset": [m.offset for m in metadata],
+        }
+    )
+
+
+def _ends(produced: pd.DataFrame) -> dict[int, int]:
+    """Each partition's log end offset after the produce (for a topic only this run wrote)."""
+    return {int(p): int(o) + 1 for p, o in produced.groupby("partition")["offset"].max().items()}
+
+
+def _consumer(cluster: Any, topic: str, group: str, **config: Any) -> Any:
+    """A member of ``group`` (the backend's name for it), reading from the earliest offset."""
+    config.setdefault("enable_auto_commit", False)
+    config.setdefault("auto_offset_reset", "earliest")
+    return cluster.consumer(topic, group_id=cluster.group_name(group), **config)
+
+
+def _caught_up(consumer: Any, topic: str, ends: dict[int, int]) -> bool:
+    """Whether the member owns every partition and its position reached each log end."""
+    owned = {(tp[0], tp[1]) for tp in consumer.assignment()}
+    if any((topic, p) not in owned for p in ends):
+        return False
+    return all(consumer.position(TopicPartition(topic, p)) >= end for p, end in ends.items())
+
+
+def _polls(
+    cluster: Any,
+    consumer: Any,
+    topic: str,
+    ends: dict[int, int],
+    *,
+    max_records: int | None = None,
+    timeout_ms: int = READ_TIMEOUT_MS,
+) -> Iterator[list]:
+    """Each non-empty poll's records, in delivery order, until caught up or the time is up.
+
+    Time is the backend's: simulated on a SimCluster (a waiting poll moves its clock), the
+    wall clock on a RealCluster; either way the loop ends.
+    """
+    deadline = cluster.now_ms + timeout_ms
+    while cluster.now_ms < deadline:
+        got = consumer.poll(timeout_ms=200, max_records=max_records)
+        batch = [r for records in got.values() for r in records]
+        if batch:
+            yield batch
+        if _caught_up(consumer, topic, ends):
+            return
+
+
+def _die(cluster: Any, consumer: Any) -> None:
+    """The member's process dies: no commit.
+
+    On the simulator ``consumer.crash()``: no commit and no LeaveGroup, so the group waits
+    for the session to time out. A real client cannot crash on request; closing it with
+    ``autocommit=False`` is the closest: nothing is committed, but it does send LeaveGroup, so
+    the group rebalances at once instead of after ``session_timeout_ms``. What the next member
+    reads (from the last committed offset) is the same either way.
+    """
+    if _is_sim(cluster):
+        consumer.crash()
+    else:
+        consumer.close(autocommit=False)
+
+
+def _seen_frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _check_counts(produced: pd.DataFrame, seen: pd.DataFrame) -> dict[str, int]:
+    from .checkers import check_delivery
+
+    report = check_delivery(produced, seen)
+    return {c: int(n) for c, n in zip(report["check"], report["count"], strict=True)}
+
+
+def _account_events(n_events: int, accounts: int = 5) -> list[tuple[str, str]]:
+    """``n_events`` events of the running example, over a few accounts, values unique."""
+    return [
+        (f"acct-{i % accounts}", f"{ACCOUNT_EVENTS[(i // accounts) % len(ACCOUNT_EVENTS)]}#{i}")
+        for i in range(n_events)
+    ]
+
+
+# -- 1. keys choose partitions -----------------------------------------------------------------
+def keyed_routing(cluster: Backend, account_ids: Iterable[Any], partitions: int) -> pd.DataFrame:
+    """Where each account's events land: the partition is murmur2 of the key, mod partitions.
+
+    The auth service keys each event by account id (``str(account_id)``, UTF-8): the key is
+    what the producer hashes. Columns ``account_id, key, partition``, one row per account.
+
+    >>> keyed_routing("sim", ["acct-0", "acct-4", "acct-1", "acct-2"], partitions=3)
+      account_id        key  partition
+    0     acct-0  b'acct-0'          0
+    1     acct-4  b'acct-4'          1
+    2     acct-1  b'acct-1'          2
+    3     acct-2  b'acct-2'          2
+    """
+    import pandas as pd
+
+    accounts = list(account_ids)
+    with open_backend(cluster) as cluster:
+        topic = _new_topic(cluster, "user-accounts", partitions)
+        produced = _produce(cluster, topic, [(str(a), "created") for a in accounts])
+    frame = pd.DataFrame(
+        {
+            "account_id": accounts,
+            "key": [str(a).encode() for a in accounts],
+            "partition": produced["partition"].tolist(),
+        }
+    )
+    frame.attrs["summary"] = {
+        "accounts": len(accounts),
+        "partitions_used": int(frame["partition"].nunique()),
+    }
+    return frame
+
+
+# -- 2. order holds per key --------------------------------------------------------------------
+def order_per_key(
+    cluster: Backend, events: Sequence[tuple[Any, str]], partitions: int
+) -> pd.DataFrame:
+    """Each account's events come back in the order they were sent, across many partitions.
+
+    ``events`` is a list of ``(account_id, event)`` in send order. One member of
+    ``groups-service`` reads them all. Columns ``account_id, partition, offset, event, seq``
+    (``seq``: the event's place in ``events``), sorted by partition and offset: within an
+    account, ``seq`` only grows. ``frame.attrs["check"]["order_per_key"]`` is 0.
+
+    >>> events = [("acct-1", "created"), ("acct-4", "created"), ("acct-1", "renamed"),
+    ...           ("acct-4", "deleted"), ("acct-1", "deleted")]
+    >>> frame = order_per_key("sim", events, partitions=3)
+    >>> frame
+      account_id  partition  offset    event  seq
+    0     acct-4          1       0  created    1
+    1     acct-4          1       1  deleted    3
+    2     acct-1          2       0  created    0
+    3     acct-1          2       1  renamed    2
+    4     acct-1          2       2  deleted    4
+    >>> frame.attrs["check"]["order_per_key"], frame.attrs["check"]["lost"]
+    (0, 0)
+    """
+    events = list(events)
+    with open_backend(cluster) as cluster:
+        topic = _new_topic(cluster, "user-accounts", partitions)
+        produced = _produce(cluster, topic, [(str(a), e) for a, e in events])
+        member = _consumer(cluster, topic, "groups-service")
+        where = zip(produced["partition"].tolist(), produced["offset"].tolist(), strict=True)
+        seq_of = dict(zip(where, produced["seq"].tolist(), strict=True))
+        rows = [
+            {
+                "account_id": events[seq_of[(r.partition, r.offset)]][0],
+                "key": r.key.decode(),
+                "partition": r.partition,
+                "offset": r.offset,
+                "event": r.value.decode(),
+                "seq": seq_of[(r.partition, r.offset)],
+            }
+            for batch in _polls(cluster, member, topic, _ends(produced))
+            for r in batch
+        ]
+        member.close()
+    seen = _seen_frame(rows, ["account_id", "key", "partition", "offset", "event", "seq"])
+    check = _check_counts(produced, seen.rename(columns={"event": "value"}))
+    frame = seen.drop(columns="key").sort_values(["partition", "offset"], ignore_index=True)
+    frame.attrs["check"] = check
+    frame.attrs["summary"] = {
+        "events": len(events),
+        "seen": len(frame),
+        "order_per_key_violations": check["order_per_key"],
+    }
+    return frame
+
+
+# -- 3. every group reads everything -----------------------------------------------------------
+def groups_read_everything(
+    cluster: Backend,
+    n_events: int,
+    groups: Sequence[str] = ("groups-service", "audit-service"),
+    partitions: int = 3,
+) -> pd.DataFrame:
+    """Each consumer group reads the whole topic: a log is not a queue, reading removes nothing.
+
+    The auth service sends ``n_events``; one member of each group reads until it reached the
+    end of every partition. Columns ``group, records_seen, distinct_offsets, all_records``.
+
+    >>> groups_read_everything("sim", 12)
+                group  records_seen  distinct_offsets  all_records
+    0  groups-service            12                12         True
+    1   audit-service            12                12         True
+    """
+    import pandas as pd
+
+    with open_backend(cluster) as cluster:
+        topic = _new_topic(cluster, "user-accounts", partitions)
+        produced = _produce(cluster, topic, _account_events(n_events))
+        ends = _ends(produced)
+        rows = []
+        checks = {}
+        for group in groups:
+            member = _consumer(cluster, topic, group)
+            seen = _seen_frame(
+                [
+                    {"partition": r.partition, "offset": r.offset}
+                    for batch in _polls(cluster, member, topic, ends)
+                    for r in batch
+                ],
+                ["partition", "offset"],
+            )
+            member.close()
+            checks[group] = check = _check_counts(produced, seen)
+            distinct = len(seen.drop_duplicates())
+            rows.append(
+                {
+                    "group": group,
+                    "records_seen": len(seen),
+                    "distinct_offsets": distinct,
+                    "all_records": bool(distinct == n_events and check["lost"] == 0),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["group", "records_seen", "distinct_offsets", "all_records"])
+    frame.attrs["check"] = checks
+    frame.attrs["summary"] = {
+        "events": n_events,
+        "groups_with_everything": int(frame["all_records"].sum()),
+    }
+    return frame
+
+
+# -- 4 and 5. commits and crashes: at-least-once, at-most-once ---------------------------------
+_DELIVERY_COLUMNS = ["member", "offset", "value", "delivery"]
+
+
+def _deliveries(rows: list[tuple[str, Any]]) -> pd.DataFrame:
+    """``(member, record)`` pairs in processing order as ``member, offset, value, delivery``."""
+    times: dict[int, int] = {}
+    out = []
+    for member, r in rows:
+        times[r.offset] = times.get(r.offset, 0) + 1
+        out.append(
+            {
+                "member": member,
+                "offset": r.offset,
+                "value": r.value.decode(),
+                "delivery": times[r.offset],
+            }
+        )
+    return _seen_frame(out, _DELIVERY_COLUMNS)
+
+
+def _second_member(cluster: Any, topic: str, ends: dict[int, int]) -> list[tuple[str, Any]]:
+    """A new member of ``groups-service`` reads from the committed offset to the end."""
+    second = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+    rows = [("second", r) for batch in _polls(cluster, second, topic, ends) for r in batch]
+    second.close()
+    return rows
+
+
+def redelivery_after_crash(cluster: Backend, n_events: int, commit_after: int) -> pd.DataFrame:
+    """At-least-once: what a member processed but did not commit is delivered again.
+
+    On a one-partition topic, the first member of ``groups-service`` (auto-commit off)
+    processes all ``n_events``, commits after the first ``commit_after`` of them (offset
+    ``commit_after``, the next one to read), then dies before committing the rest. On the
+    simulator that is ``consumer.crash()``; on a real broker it is ``close(autocommit=False)``,
+    which leaves the group without committing (a real crash would not send LeaveGroup, so the
+    group would wait ``session_timeout_ms`` first; what is re-read is the same). A second
+    member of the group then reads from the committed offset.
+
+    Columns ``member, offset, value, delivery`` (1: first time, 2: again), in processing
+    order. ``frame.attrs["summary"]["seen_twice"]`` is ``n_events - commit_after``: exactly
+    the uncommitted records, nothing lost (``frame.attrs["check"]``).
+
+    >>> frame = redelivery_after_crash("sim", n_events=5, commit_after=3)
+    >>> frame[frame.member == "second"]
+       member  offset      value  delivery
+    5  second       3  created#3         2
+    6  second       4  created#4         2
+    >>> frame.attrs["summary"]
+    {'events': 5, 'committed_offset': 3, 'seen_twice': 2, 'lost': 0}
+    """
+    if not 0 <= commit_after <= n_events:
+        raise ValueError(f"commit_after must be between 0 and n_events, got {commit_after}")
+    with open_backend(cluster) as cluster:
+        topic = _new_topic(cluster, "user-accounts", 1)
+        produced = _produce(cluster, topic, _account_events(n_events))
+        ends = _ends(produced)
+        first = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+        rows: list[tuple[str, Any]] = []
+        for batch in _polls(cluster, first, topic, ends):
+            for r in batch:
+                rows.append(("first", r))  # processed
+                if len(rows) == commit_after:
+                    first.commit({TopicPartition(topic, r.partition): r.offset + 1})
+        _die(cluster, first)
+        rows += _second_member(cluster, topic, ends)
+    return _summarised(
+        _deliveries(rows), produced, rows, committed_offset=commit_after, n_events=n_events
+    )
+
+
+def lost_by_committing_first(
+    cluster: Backend, n_events: int, batch: int, crash_after: int | None = None
+) -> pd.DataFrame:
+    """At-most-once: commit a batch before processing it, crash mid-batch, and records are lost.
+
+    On a one-partition topic, the first member of ``groups-service`` polls ``batch`` records
+    at a time (``max_records``), commits the position after the batch *before* processing it,
+    and dies after processing ``crash_after`` records (default: halfway through the second
+    batch). On the simulator that is ``consumer.crash()``; on a real broker
+    ``close(autocommit=False)``, which leaves the group without committing. The second member
+    starts from the committed offset: the rest of the crashed batch is never processed.
+
+    Columns ``member, offset, value, delivery`` as in :func:`redelivery_after_crash`;
+    ``frame.attrs["summary"]["lost"]`` counts the records nobody processed.
+
+    >>> frame = lost_by_committing_first("sim", n_events=10, batch=4)
+    >>> frame.offset.tolist()
+    [0, 1, 2, 3, 4, 5, 8, 9]
+    >>> frame.attrs["summary"]
+    {'events': 10, 'committed_offset': 8, 'seen_twice': 0, 'lost': 2}
+    """
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    if crash_after is None:
+        crash_after = min(batch + batch // 2, n_events)
+    if not 0 <= crash_after <= n_events:
+        raise ValueError(f"crash_after must be between 0 and n_events, got {crash_after}")
+    with open_backend(cluster) as cluster:
+        topic = _new_topic(cluster, "user-accounts", 1)
+        produced = _produce(cluster, topic, _account_events(n_events))
+        ends = _ends(produced)
+        first = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+        rows: list[tuple[str, Any]] = []
+        committed = 0
+        if crash_after > 0:
+            for records in _polls(cluster, first, topic, ends, max_records=batch):
+                committed = records[-1].offset + 1
+                first.commit({TopicPartition(topic, records[-1].partition): committed})
+                for r in records:
+                    rows.append(("first", r))  # processed, after the commit
+                    if len(rows) == crash_after:
+                        break
+                if len(rows) == crash_after:
+                    break
+        _die(cluster, first)
+        rows += _second_member(cluster, topic, ends)
+    return _summarised(
+        _deliveries(rows), produced, rows, committed_offset=committed, n_events=n_events
+    )
+
+
+def _summarised(
+    frame: pd.DataFrame,
+    produced: pd.DataFrame,
+    rows: list[tuple[str, Any]],
+    *,
+    committed_offset: int,
+    n_events: int,
+) -> pd.DataFrame:
+    seen = _seen_frame(
+        [{"member": m, "partition": r.partition, "offset": r.offset} for m, r in rows],
+        ["member", "partition", "offset"],
+    )
+    check = _check_counts(produced, seen)
+    frame.attrs["check"] = check
+    frame.attrs["summary"] = {
+        "events": n_events,
+        "committed_offset": committed_offset,
+        "seen_twice": int((frame["delivery"] == 2).sum()),
+        "lost": check["lost"],
+    }
+    return frame
+
+
+# -- fidelity: every experiment on both backends -----------------------------------------------
+def _default_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
+    """The experiments with the course's arguments, as ``{name: run(cluster)}``."""
+    accounts = [f"acct-{i}" for i in range(40)]
+    events = [(f"acct-{i % 6}", ACCOUNT_EVENTS[i // 6 % len(ACCOUNT_EVENTS)]) for i in range(30)]
+    return {
+        "keyed_routing": lambda c: keyed_routing(c, accounts, partitions=7),
+        "order_per_key": lambda c: order_per_key(c, events, partitions=3),
+        "groups_read_everything": lambda c: groups_read_everything(c, 30),
+        "redelivery_after_crash": lambda c: redelivery_after_crash(c, 10, commit_after=4),
+        "lost_by_committing_first": lambda c: lost_by_committing_first(c, 10, batch=4),
+    }
+
+
+def frames_agree(simulated: pd.DataFrame, real: pd.DataFrame) -> bool:
+    """Same columns, rows, values and summary: what the fidelity report calls agreement."""
+    return (
+        list(simulated.columns) == list(real.columns)
+        and simulated.reset_index(drop=True).equals(real.reset_index(drop=True))
+        and simulated.attrs.get("summary") == real.attrs.get("summary")
+        and simulated.attrs.get("check") == real.attrs.get("check")
+    )
+
+
+def _describe(frame: pd.DataFrame) -> str:
+    summary = frame.attrs.get("summary", {})
+    return ", ".join(f"{k}={v}" for k, v in summary.items()) or f"{len(frame)} rows"
+
+
+def fidelity_report(bootstrap: str | None = None, seed: int = 0) -> pd.DataFrame:
+    """Run every experiment on a SimCluster and on a real Kafka; do they tell the same story?
+
+    Columns ``experiment, simulator, real, agree``: the simulator's and the broker's summary
+    (``frame.attrs["summary"]``), and whether the whole frames (and checks) are equal.
+    Needs a broker (``python -m simkafka.brokers up``); raises BrokerNotAvailableError if
+    there is none.
+    """
+    import pandas as pd
+
+    from .brokers import kafka_bootstrap
+    from .real import RealCluster
+
+    rows = []
+    with RealCluster(bootstrap or kafka_bootstrap()) as real_cluster:
+        for name, run in _default_runs().items():
+            simulated = run(SimCluster(seed=seed))
+            real = run(real_cluster)
+            rows.append(
+                {
+                    "experiment": name,
+                    "simulator": _describe(simulated),
+                    "real": _describe(real),
+                    "agree": frames_agree(simulated, real),
+                }
+            )
+    return pd.DataFrame(rows, columns=["experiment", "simulator", "real", "agree"])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m simkafka.experiments --fidelity``: print the fidelity table; 1 if any differ."""
+    parser = argparse.ArgumentParser(prog="python -m simkafka.experiments", description=__doc__)
+    parser.add_argument(
+        "--fidelity", action="store_true", help="run every experiment on both backends"
+    )
+    parser.add_argument(
+        "--bootstrap", default=None, help="Kafka's host:port (default: the course's)"
+    )
+    args = parser.parse_args(argv)
+    if not args.fidelity:
+        parser.print_help()
+        return 0
+    import pandas as pd
+
+    from .errors import BrokerNotAvailableError
+
+    try:
+        table = fidelity_report(args.bootstrap)
+    except BrokerNotAvailableError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    with pd.option_context("display.max_colwidth", None, "display.width", 200):
+        print(table.to_string(index=False))
+    return 0 if table["agree"].all() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
