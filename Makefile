@@ -11,7 +11,7 @@ LAB_PORT ?= 8888
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: env lab test test-sim brokers-up brokers-down brokers-status bench lint clean
+.PHONY: env lab test test-sim brokers-up brokers-down brokers-status bench fidelity lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "simkafka needs Python 3.11 or newer: install it, or run make PYTHON=python3.11 ...")'
@@ -46,6 +46,10 @@ brokers-status: env
 
 bench: env
 	$(VPY) benchmarks/run.py
+
+# Every experiment on the simulator and on the real Kafka, side by side (starts Kafka if needed).
+fidelity: env
+	$(VPY) -m simkafka.brokers run -- $(VPY) -m simkafka.experiments --fidelity
 
 lint: env
 	$(VPY) -m ruff check src tests benchmarks tools notebooks
