@@ -107,8 +107,8 @@ class ConnectionWrongStateError(AMQPConnectionError):
     """A call on a connection that is closed."""
 
 
-class ConnectionClosed(AMQPConnectionError):
-    """The connection was closed: ``reply_code`` and ``reply_text`` say why."""
+class _Closed(Exception):
+    """A connection or channel closed with an AMQP reply code and text, as pika reports it."""
 
     def __init__(self, reply_code: int, reply_text: str) -> None:
         super().__init__(int(reply_code), str(reply_text))
@@ -126,6 +126,10 @@ class ConnectionClosed(AMQPConnectionError):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}: ({self.reply_code}) {self.reply_text!r}"
+
+
+class ConnectionClosed(_Closed, AMQPConnectionError):
+    """The connection was closed: ``reply_code`` and ``reply_text`` say why."""
 
 
 class ConnectionClosedByBroker(ConnectionClosed):
@@ -140,30 +144,13 @@ class ChannelWrongStateError(AMQPChannelError):
     """A call on a channel that is closed (after an error, ``close()`` or ``crash()``)."""
 
 
-class ChannelClosed(AMQPChannelError):
+class ChannelClosed(_Closed, AMQPChannelError):
     """The channel was closed: ``reply_code`` and ``reply_text`` say why.
 
     >>> e = ChannelClosedByBroker(404, "NOT_FOUND - no queue 'x' in vhost '/'")
     >>> e.reply_code, str(e)
     (404, "(404) NOT_FOUND - no queue 'x' in vhost '/'")
     """
-
-    def __init__(self, reply_code: int, reply_text: str) -> None:
-        super().__init__(int(reply_code), str(reply_text))
-
-    @property
-    def reply_code(self) -> int:
-        return self.args[0]
-
-    @property
-    def reply_text(self) -> str:
-        return self.args[1]
-
-    def __str__(self) -> str:
-        return f"({self.reply_code}) {self.reply_text}"
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}: ({self.reply_code}) {self.reply_text!r}"
 
 
 class ChannelClosedByBroker(ChannelClosed):
