@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -492,6 +494,299 @@ def _summarised(
     return frame
 
 
+# -- 6. a log is not a queue: the same events to Kafka and to RabbitMQ --------------------------
+#: Columns of :func:`log_versus_queue`, in order.
+LOG_VERSUS_QUEUE_COLUMNS = ["system", "reader", "seq", "event", "redelivered"]
+
+#: Longest a real RabbitMQ may take to push one expected delivery (seconds).
+QUEUE_WAIT_S = 5.0
+
+
+@contextlib.contextmanager
+def _open_queue(queue: Any, cluster: Any, seed: int = 0) -> Iterator[Any]:
+    """The message queue to run on: ``"sim"`` a SimQueue, ``"real"`` a RealQueue (closed on
+    exit: it deletes what it declared); ``None`` the kind that matches ``cluster``. A queue
+    passed in is used as it is and left open."""
+    if queue is None:
+        queue = "sim" if _is_sim(cluster) else "real"
+    if not isinstance(queue, str):
+        yield queue
+        return
+    name = queue.strip().lower()
+    if name in ("sim", "simulator"):
+        from .queue import SimQueue
+
+        with SimQueue(seed=seed) as mq:
+            yield mq
+    elif name in ("real", "rabbitmq", "broker"):
+        from .brokers import rabbitmq_url
+        from .real_queue import RealQueue
+
+        with RealQueue(rabbitmq_url()) as mq:
+            yield mq
+    else:
+        raise ValueError(f"queue must be a SimQueue, a RealQueue, 'sim' or 'real', got {queue!r}")
+
+
+def _pump(mq: Any, done: Callable[[], bool], what: str) -> None:
+    """Run the queue's consumer callbacks until ``done()``; bounded on a real broker.
+
+    A SimQueue pushes at once and never waits, so if ``done()`` does not hold once its waiting
+    callbacks ran, it never will.
+    """
+    from .queue import SimQueue
+
+    deadline = time.monotonic() + QUEUE_WAIT_S
+    while not done():
+        if isinstance(mq, SimQueue):
+            if mq.process_data_events() == 0:
+                raise RuntimeError(f"the simulated broker delivered nothing for {what}")
+        elif time.monotonic() > deadline:
+            raise TimeoutError(f"RabbitMQ delivered nothing for {what} in {QUEUE_WAIT_S} s")
+        else:
+            mq.process_data_events(time_limit=0.5, max_messages=1, quiet=0.05)
+
+
+def _event_ids(n_events: int, accounts: int = 5) -> list[tuple[str, str]]:
+    """``(account, "acct-3:email-changed")`` pairs: the auth service's events, ids unique."""
+    once = accounts * len(ACCOUNT_EVENTS)
+    return [
+        (key, f"{key}:{value.split('#')[0]}" + (f"#{i}" if i >= once else ""))
+        for i, (key, value) in enumerate(_account_events(n_events, accounts))
+    ]
+
+
+def _log_side(cluster: Any, events: list[tuple[str, str]]) -> tuple[list[dict], dict, int]:
+    """Kafka: two groups read everything and commit; then a new group replays from offset 0."""
+    topic = _new_topic(cluster, "user-accounts", 1)  # one partition: one total order
+    produced = _produce(cluster, topic, events)
+    ends = _ends(produced)
+    rows: list[dict] = []
+    left = 0
+    for group in ("groups-service", "audit-service", "replay"):
+        member = _consumer(cluster, topic, group)
+        for r in (r for batch in _polls(cluster, member, topic, ends) for r in batch):
+            rows.append({"reader": group, "key": r.key.decode(), "event": r.value.decode()})
+        member.commit()  # done reading: and still nothing leaves the log
+        tp = TopicPartition(topic, 0)
+        start = next(iter(member.beginning_offsets([tp]).values()))
+        end = next(iter(member.end_offsets([tp]).values()))
+        left = int(end) - int(start)
+        member.close()
+    return rows, {"left_after_reading": left}, len(produced)
+
+
+def _fanout_side(mq: Any, events: list[tuple[str, str]]) -> tuple[list[dict], dict]:
+    """RabbitMQ fanout: each bound queue gets a copy; acked copies are gone; a late queue
+    gets nothing of the past."""
+    key_of = {e: k for k, e in events}
+    ch = mq.channel()
+    ch.exchange_declare("user-accounts", exchange_type="fanout")
+    readers = ("groups-service", "audit-service")
+    for q in readers:
+        ch.queue_declare(q)
+        ch.queue_bind(q, "user-accounts")
+    for key, event in events:
+        ch.basic_publish("user-accounts", key, event.encode())
+    rows: list[dict] = []
+    for q in readers:
+        for _ in range(len(events) + 1):  # bounded: one get more than was sent
+            method, _, body = ch.basic_get(q)
+            if method is None:
+                break
+            event = body.decode()
+            rows.append(
+                {
+                    "reader": q,
+                    "key": key_of[event],
+                    "event": event,
+                    "redelivered": bool(method.redelivered),
+                }
+            )
+            ch.basic_ack(method.delivery_tag)  # processed: this queue's copy is gone
+    late = "reporting-service"  # bound after the events were published
+    ch.queue_declare(late)
+    ch.queue_bind(late, "user-accounts")
+    method, _, body = ch.basic_get(late)
+    if method is not None:
+        rows.append({"reader": late, "key": "", "event": body.decode(), "redelivered": False})
+        ch.basic_ack(method.delivery_tag)
+    left = sum(ch.queue_declare(q, passive=True).method.message_count for q in (*readers, late))
+    ch.close()
+    return rows, {"left_after_reading": int(left), "late_reader": late}
+
+
+def _competing_side(mq: Any, events: list[tuple[str, str]]) -> tuple[list[dict], dict]:
+    """One queue, two consumers at prefetch 1; the first crashes holding an unacked message."""
+    n = len(events)
+    key_of = {e: k for k, e in events}
+    setup = mq.channel()
+    queue = "account-events"
+    setup.queue_declare(queue)
+    for _, event in events:
+        setup.basic_publish("", queue, event.encode())
+    roles = ("first", "second")
+    inbox: dict[str, deque] = {role: deque() for role in roles}
+    channels = {}
+    for role in roles:  # the first consumer takes event 0, the second event 1
+        ch = channels[role] = mq.channel()
+        ch.basic_qos(prefetch_count=1)
+        ch.basic_consume(
+            queue,
+            lambda _ch, method, _props, body, role=role: inbox[role].append((method, body)),
+        )
+        _pump(mq, lambda role=role: bool(inbox[role]), f"the {role} consumer")
+    crash_on = min(2, (n - 2) // 2)  # the first's 3rd message, while the second holds one
+    active = list(roles)
+    seen = {role: 0 for role in roles}
+    acked: set[str] = set()
+    rows: list[dict] = []
+    turn = 0
+    while len(acked) < n and active:
+        role = active[turn % len(active)]
+        if not inbox[role]:
+            held = sum(len(inbox[o]) for o in active if o != role)
+            if n - len(acked) - held <= 0:
+                turn += 1
+                continue
+            _pump(mq, lambda role=role: bool(inbox[role]), f"the {role} consumer")
+        method, body = inbox[role].popleft()
+        event = body.decode()
+        rows.append(
+            {
+                "reader": role,
+                "key": key_of[event],
+                "event": event,
+                "redelivered": bool(method.redelivered),
+            }
+        )
+        seen[role] += 1
+        if role == "first" and seen[role] == crash_on + 1:
+            channels[role].crash()  # received, never acked: the broker requeues it
+            active.remove(role)
+            continue
+        channels[role].basic_ack(method.delivery_tag)  # processed: gone for good
+        acked.add(event)
+        turn += 1
+    left = setup.queue_declare(queue, passive=True).method.message_count
+    replayed = setup.basic_get(queue)[0] is not None  # anything of the past for a newcomer?
+    for role in active:
+        channels[role].close()
+    setup.close()
+    return rows, {"left_after_reading": int(left), "replay_possible": replayed}
+
+
+def log_versus_queue(cluster: Backend, queue: Any = None, n_events: int = 12) -> pd.DataFrame:
+    """The same account events through a Kafka log and through RabbitMQ queues.
+
+    The auth service publishes ``n_events`` user-account events keyed by account id:
+
+    * ``kafka``: to a one-partition topic (one total order). ``groups-service`` and
+      ``audit-service`` each read everything and commit; then a new group, ``replay``, reads
+      from offset 0 and gets everything again: reading removes nothing from the log.
+    * ``rabbitmq-fanout``: to a fanout exchange bound to the queues ``groups-service`` and
+      ``audit-service``. Each queue gets its own copy; acked messages are gone (0 left), and
+      ``reporting-service``, bound afterwards, gets nothing of the past: no replay.
+    * ``rabbitmq-competing``: to one queue with two competing consumers at prefetch 1: each
+      gets the next message only after acking its last, so they take turns. ``first`` crashes
+      (``channel.crash()``) holding its third message unacked; the broker requeues it and
+      ``second`` gets it with ``redelivered=True``, after a newer one: the order changes.
+
+    ``cluster`` and ``queue`` are backends (``queue=None``: the kind matching ``cluster``), or
+    ``log_versus_queue("sim")`` / ``log_versus_queue("real")`` opens (and cleans up) a
+    SimCluster and SimQueue, or a RealCluster and RealQueue. Columns ``system, reader, seq,
+    event, redelivered`` (``seq``: delivery order for that reader); ``frame.attrs["summary"]``
+    per system: ``copies_per_reader``, ``left_after_reading``, ``replay_possible``,
+    ``order_kept``; ``frame.attrs["check"]``: :func:`~simkafka.checkers.check_delivery`'s
+    counts per reader (Kafka, fanout) and for the competing consumers together.
+
+    >>> frame = log_versus_queue("sim", n_events=6)
+    >>> frame[frame.system == "rabbitmq-competing"]
+                    system  reader  seq                  event  redelivered
+    30  rabbitmq-competing   first    0         acct-0:created        False
+    31  rabbitmq-competing  second    0         acct-1:created        False
+    32  rabbitmq-competing   first    1         acct-2:created        False
+    33  rabbitmq-competing  second    1         acct-3:created        False
+    34  rabbitmq-competing   first    2         acct-4:created        False
+    35  rabbitmq-competing  second    2  acct-0:email-verified        False
+    36  rabbitmq-competing  second    3         acct-4:created         True
+    >>> {s: v["replay_possible"] for s, v in frame.attrs["summary"].items()}
+    {'kafka': True, 'rabbitmq-fanout': False, 'rabbitmq-competing': False}
+    """
+    import pandas as pd
+
+    if n_events < 2:
+        raise ValueError(f"n_events must be at least 2 (two competing consumers), got {n_events}")
+    events = _event_ids(n_events)
+    publish_index = {e: i for i, (_, e) in enumerate(events)}
+    if isinstance(cluster, str) and queue is None:
+        queue = "sim" if cluster.strip().lower() in ("sim", "simulator") else "real"
+    with open_backend(cluster) as kafka, _open_queue(queue, kafka) as mq:
+        log_rows, log_facts, _ = _log_side(kafka, events)
+        fan_rows, fan_facts = _fanout_side(mq, events)
+        comp_rows, comp_facts = _competing_side(mq, events)
+    parts = {
+        "kafka": (log_rows, ("groups-service", "audit-service", "replay")),
+        "rabbitmq-fanout": (
+            fan_rows,
+            ("groups-service", "audit-service", fan_facts["late_reader"]),
+        ),
+        "rabbitmq-competing": (comp_rows, ("first", "second")),
+    }
+    produced = pd.DataFrame({"key": [k for k, _ in events], "value": [e for _, e in events]})
+    rows, summary, check = [], {}, {}
+    for system, (got, readers) in parts.items():
+        seqs: dict[str, int] = {}
+        for r in got:
+            seqs[r["reader"]] = seqs.get(r["reader"], 0) + 1
+            rows.append(
+                {
+                    "system": system,
+                    "reader": r["reader"],
+                    "seq": seqs[r["reader"]] - 1,
+                    "event": r["event"],
+                    "redelivered": bool(r.get("redelivered", False)),
+                }
+            )
+
+        def seen(of: Sequence[dict]) -> pd.DataFrame:
+            return pd.DataFrame(
+                {"key": [r["key"] for r in of], "value": [r["event"] for r in of]},
+                columns=["key", "value"],
+            )
+
+        if system == "rabbitmq-competing":  # the consumers share the work: check them together
+            check[system] = _check_counts(produced, seen(got))
+        else:
+            for reader in readers:
+                check[f"{system}/{reader}"] = _check_counts(
+                    produced, seen([r for r in got if r["reader"] == reader])
+                )
+        in_order = all(
+            [publish_index[r["event"]] for r in got if r["reader"] == reader]
+            == sorted(publish_index[r["event"]] for r in got if r["reader"] == reader)
+            for reader in readers
+        )
+        summary[system] = {
+            "copies_per_reader": {reader: seqs.get(reader, 0) for reader in readers},
+            "left_after_reading": {
+                "kafka": log_facts["left_after_reading"],
+                "rabbitmq-fanout": fan_facts["left_after_reading"],
+                "rabbitmq-competing": comp_facts["left_after_reading"],
+            }[system],
+            "replay_possible": {
+                "kafka": seqs.get("replay", 0) == n_events,
+                "rabbitmq-fanout": seqs.get(fan_facts["late_reader"], 0) > 0,
+                "rabbitmq-competing": comp_facts["replay_possible"],
+            }[system],
+            "order_kept": in_order,
+        }
+    frame = pd.DataFrame(rows, columns=LOG_VERSUS_QUEUE_COLUMNS)
+    frame.attrs["summary"] = summary
+    frame.attrs["check"] = check
+    return frame
+
+
 # -- fidelity: every experiment on both backends -----------------------------------------------
 def _default_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
     """The experiments with the course's arguments, as ``{name: run(cluster)}``."""
@@ -503,6 +798,7 @@ def _default_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
         "groups_read_everything": lambda c: groups_read_everything(c, 30),
         "redelivery_after_crash": lambda c: redelivery_after_crash(c, 10, commit_after=4),
         "lost_by_committing_first": lambda c: lost_by_committing_first(c, 10, batch=4),
+        "log_versus_queue": lambda c: log_versus_queue(c, None, n_events=12),
     }
 
 
@@ -566,10 +862,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pandas as pd
 
     from .errors import BrokerNotAvailableError
+    from .queue import AMQPConnectionError
 
     try:
         table = fidelity_report(args.bootstrap)
-    except BrokerNotAvailableError as exc:
+    except (BrokerNotAvailableError, AMQPConnectionError) as exc:
         print(exc, file=sys.stderr)
         return 2
     with pd.option_context("display.max_colwidth", None, "display.width", 200):
