@@ -166,6 +166,7 @@ def real_cluster(kafka_bootstrap):
 
 
 @pytest.mark.kafka
+@pytest.mark.rabbitmq  # log_versus_queue also runs on RabbitMQ
 @pytest.mark.parametrize("name", list(_default_runs()))
 def test_the_broker_gives_the_simulators_frame(real_cluster, name):
     run = _default_runs()[name]
@@ -184,6 +185,7 @@ def test_the_backend_name_kafka_opens_and_cleans_up_a_real_cluster(kafka_bootstr
 
 
 @pytest.mark.kafka
+@pytest.mark.rabbitmq
 def test_fidelity_report_agrees_everywhere(kafka_bootstrap, capsys):
     report = fidelity_report(kafka_bootstrap)
     assert list(report.columns) == ["experiment", "simulator", "real", "agree"]
