@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -602,8 +603,9 @@ class SimConsumer(_Closable):
         self._generation = -1
         self._needs_rejoin = False
         self._next_auto_commit = cluster.now_ms + self.config["auto_commit_interval_ms"]
+        self._previous_assignment: list[TopicPartition] = []
         self._rotate = 0
-        self._iter_buffer: list = []
+        self._iter_buffer: deque = deque()
         if topics:
             if not all(isinstance(t, str) for t in topics):
                 raise TypeError(
@@ -741,16 +743,13 @@ class SimConsumer(_Closable):
             group_instance_id=self.config["group_instance_id"],
             topics=self._subscription,
             protocols=self._protocols,
-            owned=list(self._assignment if self._cooperative else self._last_assignment()),
+            # Eager members revoke everything before rejoining; the sticky assignor still
+            # learns their previous assignment (Java sends it as user data).
+            owned=list(self._assignment if self._cooperative else self._previous_assignment),
             session_timeout_ms=self.config["session_timeout_ms"],
             rebalance_timeout_ms=self.config["max_poll_interval_ms"],
             heartbeat_interval_ms=self.config["heartbeat_interval_ms"],
         )
-
-    def _last_assignment(self) -> list[TopicPartition]:
-        # Eager members revoke everything before rejoining; the sticky assignor still learns
-        # their previous assignment (Java sends it as user data).
-        return getattr(self, "_previous_assignment", [])
 
     def _on_join_prepare(self) -> None:
         """Before rejoining: auto-commit, then (eager) revoke every partition."""
@@ -1059,7 +1058,7 @@ class SimConsumer(_Closable):
                     raise StopIteration
             for batch in got.values():
                 self._iter_buffer.extend(batch)
-        return self._iter_buffer.pop(0)
+        return self._iter_buffer.popleft()
 
     # -- offsets ----------------------------------------------------------------------------------
     def _maybe_auto_commit(self) -> None:
