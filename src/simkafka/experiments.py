@@ -874,5 +874,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if table["agree"].all() else 1
 
 
+# -- rebalancing: who owns which partition as members come and go -------------------------------
+def group_ownership(
+    cluster: Backend,
+    partitions: int = 6,
+    script: Sequence[tuple[str, str]] = (
+        ("join", "a"),
+        ("join", "b"),
+        ("join", "c"),
+        ("leave", "b"),
+        ("crash", "c"),
+    ),
+    strategy: Any = "range",
+    *,
+    session_timeout_ms: int = 6000,
+    settle_timeout_s: float = 30.0,
+) -> pd.DataFrame:
+    """Members of ``groups-service`` join, leave, crash and restart; who owns each partition.
+
+    ``script``: ``(action, member)`` steps, ``action`` one of ``join``, ``leave`` (close:
+    LeaveGroup, an immediate rebalance), ``crash`` (no LeaveGroup: the group rebalances only
+    when the session, ``session_timeout_ms``, expires) and ``restart``. After each step the
+    group settles (see :class:`simkafka.members.GroupMembers`). One row per step and owned
+    partition: ``step, action, member, generation, partition, owner``. Members are their
+    names (on both backends the range assignor orders them by name: a member id starts with
+    its client_id, the name); ``generation`` counts the group's generations from 1 as this
+    experiment saw them (the broker's numbers depend on the group's past). A step after
+    which no member is left has no rows.
+
+    >>> frame = group_ownership("sim", partitions=3, script=[("join", "a"), ("join", "b"),
+    ...                                                      ("crash", "a")])
+    >>> frame
+       step action member  generation  partition owner
+    0     1   join      a           1          0     a
+    1     1   join      a           1          1     a
+    2     1   join      a           1          2     a
+    3     2   join      b           2          0     a
+    4     2   join      b           2          1     a
+    5     2   join      b           2          2     b
+    6     3  crash      a           3          0     b
+    7     3  crash      a           3          1     b
+    8     3  crash      a           3          2     b
+    """
+    import pandas as pd
+
+    from .members import GroupMembers
+
+    actions = ("join", "leave", "crash", "restart")
+    script = [(str(a), str(m)) for a, m in script]
+    for action, _ in script:
+        if action not in actions:
+            raise ValueError(f"unknown action {action!r}: use one of {', '.join(actions)}")
+    columns = ["step", "action", "member", "generation", "partition", "owner"]
+    rows = []
+    with open_backend(cluster) as cluster:
+        topic = _new_topic(cluster, "user-accounts", partitions)
+        group_id = cluster.group_name("groups-service")
+        with GroupMembers(
+            cluster, topic, group_id, strategy=strategy, session_timeout_ms=session_timeout_ms
+        ) as group:
+            for step, (action, member) in enumerate(script, start=1):
+                getattr(group, action)(member)
+                group.settle(timeout_s=settle_timeout_s)
+                for gen, partition, owner in group.ownership().itertuples(index=False):
+                    rows.append((step, action, member, int(gen), int(partition), owner))
+            events = group.events()
+    frame = pd.DataFrame(rows, columns=columns)
+    numbers = {g: i for i, g in enumerate(sorted(frame["generation"].unique()), start=1)}
+    frame["generation"] = frame["generation"].map(numbers).astype("int64")
+    frame.attrs["summary"] = {
+        "steps": len(script),
+        "generations": len(numbers),
+        "listener_rows": len(events),
+    }
+    return frame
+
+
 if __name__ == "__main__":
     sys.exit(main())
