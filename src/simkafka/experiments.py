@@ -204,7 +204,7 @@ def _account_events(n_events: int, accounts: int = 5) -> list[tuple[str, str]]:
 
 
 # -- 1. keys choose partitions -----------------------------------------------------------------
-def keyed_routing(cluster: Backend, account_ids: Iterable[Any], partitions: int) -> pd.DataFrame:
+def keyed_routing(backend: Backend, account_ids: Iterable[Any], partitions: int) -> pd.DataFrame:
     """Where each account's events land: the partition is murmur2 of the key, mod partitions.
 
     The auth service keys each event by account id (``str(account_id)``, UTF-8): the key is
@@ -220,7 +220,7 @@ def keyed_routing(cluster: Backend, account_ids: Iterable[Any], partitions: int)
     import pandas as pd
 
     accounts = list(account_ids)
-    with open_backend(cluster) as cluster:
+    with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", partitions)
         produced = _produce(cluster, topic, [(str(a), "created") for a in accounts])
     frame = pd.DataFrame(
@@ -239,7 +239,7 @@ def keyed_routing(cluster: Backend, account_ids: Iterable[Any], partitions: int)
 
 # -- 2. order holds per key --------------------------------------------------------------------
 def order_per_key(
-    cluster: Backend, events: Sequence[tuple[Any, str]], partitions: int
+    backend: Backend, events: Sequence[tuple[Any, str]], partitions: int
 ) -> pd.DataFrame:
     """Each account's events come back in the order they were sent, across many partitions.
 
@@ -262,7 +262,7 @@ def order_per_key(
     (0, 0)
     """
     events = list(events)
-    with open_backend(cluster) as cluster:
+    with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", partitions)
         produced = _produce(cluster, topic, [(str(a), e) for a, e in events])
         member = _consumer(cluster, topic, "groups-service")
@@ -295,7 +295,7 @@ def order_per_key(
 
 # -- 3. every group reads everything -----------------------------------------------------------
 def groups_read_everything(
-    cluster: Backend,
+    backend: Backend,
     n_events: int,
     groups: Sequence[str] = ("groups-service", "audit-service"),
     partitions: int = 3,
@@ -312,7 +312,7 @@ def groups_read_everything(
     """
     import pandas as pd
 
-    with open_backend(cluster) as cluster:
+    with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", partitions)
         produced = _produce(cluster, topic, _account_events(n_events))
         ends = _ends(produced)
@@ -377,7 +377,7 @@ def _second_member(cluster: Any, topic: str, ends: dict[int, int]) -> list[tuple
     return rows
 
 
-def redelivery_after_crash(cluster: Backend, n_events: int, commit_after: int) -> pd.DataFrame:
+def redelivery_after_crash(backend: Backend, n_events: int, commit_after: int) -> pd.DataFrame:
     """At-least-once: what a member processed but did not commit is delivered again.
 
     On a one-partition topic, the first member of ``groups-service`` (auto-commit off)
@@ -402,7 +402,7 @@ def redelivery_after_crash(cluster: Backend, n_events: int, commit_after: int) -
     """
     if not 0 <= commit_after <= n_events:
         raise ValueError(f"commit_after must be between 0 and n_events, got {commit_after}")
-    with open_backend(cluster) as cluster:
+    with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", 1)
         produced = _produce(cluster, topic, _account_events(n_events))
         ends = _ends(produced)
@@ -421,7 +421,7 @@ def redelivery_after_crash(cluster: Backend, n_events: int, commit_after: int) -
 
 
 def lost_by_committing_first(
-    cluster: Backend, n_events: int, batch: int, crash_after: int | None = None
+    backend: Backend, n_events: int, batch: int, crash_after: int | None = None
 ) -> pd.DataFrame:
     """At-most-once: commit a batch before processing it, crash mid-batch, and records are lost.
 
@@ -447,7 +447,7 @@ def lost_by_committing_first(
         crash_after = min(batch + batch // 2, n_events)
     if not 0 <= crash_after <= n_events:
         raise ValueError(f"crash_after must be between 0 and n_events, got {crash_after}")
-    with open_backend(cluster) as cluster:
+    with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", 1)
         produced = _produce(cluster, topic, _account_events(n_events))
         ends = _ends(produced)
@@ -676,7 +676,7 @@ def _competing_side(mq: Any, events: list[tuple[str, str]]) -> tuple[list[dict],
     return rows, {"left_after_reading": int(left), "replay_possible": replayed}
 
 
-def log_versus_queue(cluster: Backend, queue: Any = None, n_events: int = 12) -> pd.DataFrame:
+def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) -> pd.DataFrame:
     """The same account events through a Kafka log and through RabbitMQ queues.
 
     The auth service publishes ``n_events`` user-account events keyed by account id:
@@ -719,9 +719,9 @@ def log_versus_queue(cluster: Backend, queue: Any = None, n_events: int = 12) ->
         raise ValueError(f"n_events must be at least 2 (two competing consumers), got {n_events}")
     events = _event_ids(n_events)
     publish_index = {e: i for i, (_, e) in enumerate(events)}
-    if isinstance(cluster, str) and queue is None:
-        queue = "sim" if cluster.strip().lower() in ("sim", "simulator") else "real"
-    with open_backend(cluster) as kafka, _open_queue(queue, kafka) as mq:
+    if isinstance(backend, str) and queue is None:
+        queue = "sim" if backend.strip().lower() in ("sim", "simulator") else "real"
+    with open_backend(backend) as kafka, _open_queue(queue, kafka) as mq:
         log_rows, log_facts, _ = _log_side(kafka, events)
         fan_rows, fan_facts = _fanout_side(mq, events)
         comp_rows, comp_facts = _competing_side(mq, events)
@@ -880,7 +880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- rebalancing: who owns which partition as members come and go -------------------------------
 def group_ownership(
-    cluster: Backend,
+    backend: Backend,
     partitions: int = 6,
     script: Sequence[tuple[str, str]] = (
         ("join", "a"),
@@ -931,7 +931,7 @@ def group_ownership(
             raise ValueError(f"unknown action {action!r}: use one of {', '.join(actions)}")
     columns = ["step", "action", "member", "generation", "partition", "owner"]
     rows = []
-    with open_backend(cluster) as cluster:
+    with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", partitions)
         group_id = cluster.group_name("groups-service")
         with GroupMembers(
