@@ -67,7 +67,7 @@ def _producer(bootstrap):
 
 def test_every_key_lands_where_the_simulator_puts_it(kafka_bootstrap, topic):
     name = topic(7)
-    keys = [b"acct-%d" % i for i in range(1000)] + [uuid.UUID(int=i).bytes for i in range(200)]
+    keys = [b"acct-%d" % i for i in range(9000)] + [uuid.UUID(int=i).bytes for i in range(1000)]
     producer = _producer(kafka_bootstrap)
     futures = [producer.send(name, key=k, value=b"x") for k in keys]
     producer.flush(timeout=30)
