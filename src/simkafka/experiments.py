@@ -800,6 +800,7 @@ def _default_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
         "lost_by_committing_first": lambda c: lost_by_committing_first(c, 10, batch=4),
         "log_versus_queue": lambda c: log_versus_queue(c, None, n_events=12),
         "group_ownership": lambda c: group_ownership(c),
+        "retention_and_replay": lambda c: retention_and_replay(c, n_events=12),
     }
 
 
@@ -960,6 +961,197 @@ def _moves(frame: pd.DataFrame) -> int:
     owners = frame.pivot_table(index="step", columns="partition", values="owner", aggfunc="first")
     changed = owners.ne(owners.shift()) & owners.shift().notna() & owners.notna()
     return int(changed.to_numpy().sum())
+
+
+# -- retention and replay: history stays until retention deletes it ----------------------------
+#: Columns of :func:`retention_and_replay`, in order.
+RETENTION_AND_REPLAY_COLUMNS = ["phase", "group", "first_offset", "last_offset", "records_seen"]
+
+
+def _read_from_start(cluster: Any, topic: str, group: str, end: int) -> tuple[list, int]:
+    """A new member of ``group`` reads partition 0 to ``end``; (records, log start offset)."""
+    member = _consumer(cluster, topic, group)
+    tp = TopicPartition(topic, 0)
+    records = [r for batch in _polls(cluster, member, topic, {0: end}) for r in batch]
+    log_start = int(member.beginning_offsets([tp])[tp])
+    if records:
+        member.commit({tp: records[-1].offset + 1})
+    member.close()
+    return records, log_start
+
+
+def retention_and_replay(
+    backend: Backend, n_events: int = 12, delete_before: int | None = None
+) -> pd.DataFrame:
+    """A log keeps history: a new service replays it, a reset re-reads it, until it is deleted.
+
+    The auth service sends ``n_events`` to a one-partition topic. Then
+
+    * ``replay``: a new service, the group ``audit-service`` (``auto_offset_reset="earliest"``,
+      no committed offset), reads from offset 0 and sees every event; it commits its position;
+    * ``reset``: with the group stopped, an admin resets its offsets to the earliest one, the
+      log start offset (``reset_group_offsets``), and a new member of ``audit-service`` reads everything again;
+    * ``after-retention``: the records before ``delete_before`` (default ``n_events // 2``)
+      are deleted, and a newly started group, ``reporting-service`` (earliest), starts at the
+      new log start offset, not at 0: what is deleted cannot be replayed.
+
+    How the log start offset moves: with the admin's ``delete_records`` (Kafka's
+    DeleteRecords), on both backends. Time-based retention on a real broker waits for
+    ``log.retention.check.interval.ms`` (5 minutes by default, and the course's broker keeps
+    the default), far too slow for an experiment; ``delete_records`` is deterministic and moves
+    the log start offset exactly to ``delete_before``. Retention itself (whole segments
+    deleted, at the broker's retention check) is shown on the simulator by
+    :func:`retention_on_segments`.
+
+    Columns ``phase, group, first_offset, last_offset, records_seen`` (groups by their base
+    names); ``frame.attrs["summary"]`` has the log start offset before and after the deletion
+    and the records seen per phase.
+
+    >>> frame = retention_and_replay("sim", n_events=12)
+    >>> frame
+                 phase              group  first_offset  last_offset  records_seen
+    0           replay      audit-service             0           11            12
+    1            reset      audit-service             0           11            12
+    2  after-retention  reporting-service             6           11             6
+    >>> frame.attrs["summary"]["log_start_offset_after"]
+    6
+    """
+    import pandas as pd
+
+    if n_events < 1:
+        raise ValueError(f"n_events must be at least 1, got {n_events}")
+    if delete_before is None:
+        delete_before = n_events // 2
+    if not 0 <= delete_before <= n_events:
+        raise ValueError(f"delete_before must be between 0 and n_events, got {delete_before}")
+    rows = []
+    starts = {}
+    with open_backend(backend) as cluster:
+        topic = _new_topic(cluster, "user-accounts", 1)
+        _produce(cluster, topic, _account_events(n_events))
+        tp = TopicPartition(topic, 0)
+        admin = cluster.admin()
+        for phase, group in (
+            ("replay", "audit-service"),
+            ("reset", "audit-service"),
+            ("after-retention", "reporting-service"),
+        ):
+            if phase == "reset":
+                # To earliest, i.e. the log start offset (an int: kafka-python's
+                # reset_group_offsets takes an OffsetSpec, not the string "earliest").
+                admin.reset_group_offsets(cluster.group_name(group), {tp: starts["replay"]})
+            elif phase == "after-retention":
+                admin.delete_records({tp: delete_before})
+            records, starts[phase] = _read_from_start(cluster, topic, group, n_events)
+            offsets = [r.offset for r in records]
+            rows.append(
+                {
+                    "phase": phase,
+                    "group": group,
+                    "first_offset": offsets[0] if offsets else -1,
+                    "last_offset": offsets[-1] if offsets else -1,
+                    "records_seen": len(offsets),
+                }
+            )
+        admin.close()
+    frame = pd.DataFrame(rows, columns=RETENTION_AND_REPLAY_COLUMNS)
+    frame.attrs["summary"] = {
+        "events": n_events,
+        "log_start_offset_before": starts["reset"],
+        "log_start_offset_after": starts["after-retention"],
+        "records_seen": {row["phase"]: row["records_seen"] for row in rows},
+    }
+    return frame
+
+
+def retention_on_segments(
+    n_events: int = 12,
+    *,
+    gap_ms: int = 10_000,
+    segment_ms: int = 30_000,
+    retention_ms: int = 60_000,
+    check_interval_ms: int = 30_000,
+    step_ms: int = 10_000,
+    horizon_ms: int = 240_000,
+) -> pd.DataFrame:
+    """Simulator only: time-based retention deletes whole segments, at the retention check.
+
+    The auth service sends one event every ``gap_ms`` to a one-partition topic with
+    ``segment.ms`` and ``retention.ms`` as given (``retention_ms=-1``: keep forever). A
+    segment rolls when a record's timestamp is more than ``segment.ms`` past the segment's
+    first; a segment is deletable once its newest timestamp is more than ``retention.ms`` old,
+    but it is deleted only when the broker's retention check runs (every
+    ``check_interval_ms``, Kafka's ``log.retention.check.interval.ms``). The clock then moves
+    on in steps of ``step_ms`` (``cluster.advance``) up to ``horizon_ms`` after the first send.
+
+    One row per step: ``elapsed_ms`` (since the first send), ``log_start_offset``,
+    ``log_end_offset``, ``segments``, ``records_retained``. The log start offset jumps from
+    one segment's base offset to the next, never record by record.
+    ``frame.attrs["summary"]``: ``segment_bases`` (the segments' base offsets once all events
+    are in) and ``jumps``, each ``(elapsed_ms, from, to)``.
+
+    >>> frame = retention_on_segments(12)
+    >>> frame.attrs["summary"]["jumps"]
+    [(120000, 0, 4), (150000, 4, 8), (180000, 8, 12)]
+    >>> retention_on_segments(12, retention_ms=-1).attrs["summary"]["jumps"]
+    []
+    """
+    import pandas as pd
+
+    cluster = SimCluster(log_retention_check_interval_ms=check_interval_ms)
+    start = cluster.now_ms
+    admin = cluster.admin()
+    topic = cluster.topic_name("user-accounts")
+    admin.create_topics(
+        [
+            NewTopic(
+                topic,
+                num_partitions=1,
+                replication_factor=1,
+                topic_configs={"segment.ms": segment_ms, "retention.ms": retention_ms},
+            )
+        ]
+    )
+    admin.close()
+    log = cluster.log(TopicPartition(topic, 0))
+    rows = []
+
+    def row() -> None:
+        rows.append(
+            {
+                "elapsed_ms": cluster.now_ms - start,
+                "log_start_offset": log.log_start_offset,
+                "log_end_offset": log.log_end_offset,
+                "segments": sum(1 for s in log.segments if s.records),
+                "records_retained": len(log),
+            }
+        )
+
+    producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
+    for i, (key, value) in enumerate(_account_events(n_events)):
+        if i:
+            cluster.advance(gap_ms)
+        producer.send(topic, key=key, value=value)
+        producer.flush()
+        row()
+    producer.close()
+    bases = [s.base_offset for s in log.segments if s.records]
+    while cluster.now_ms - start < horizon_ms:
+        cluster.advance(min(step_ms, horizon_ms - (cluster.now_ms - start)))
+        row()
+    frame = pd.DataFrame(rows)
+    previous = frame["log_start_offset"].shift(fill_value=0)
+    moved = frame[frame["log_start_offset"] != previous]
+    frame.attrs["summary"] = {
+        "segment_bases": bases,
+        "jumps": [
+            (int(e), int(a), int(b))
+            for e, a, b in zip(
+                moved["elapsed_ms"], previous[moved.index], moved["log_start_offset"], strict=True
+            )
+        ],
+    }
+    return frame
 
 
 if __name__ == "__main__":
