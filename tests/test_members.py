@@ -126,3 +126,20 @@ def test_group_ownership_on_kafka_is_the_simulators(kafka_bootstrap: str) -> Non
     assert real.equals(simulated), f"\n{real}\n!=\n{simulated}"
     leaked = [t for t in set(threading.enumerate()) - before if t.name.startswith("GroupMembers")]
     assert not leaked
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("strategy", ["roundrobin", "sticky", "cooperative-sticky"])
+def test_other_assignors_give_kafkas_owners_too(kafka_bootstrap: str, strategy: str) -> None:
+    """Join, join, join, leave, crash: the same owner for every partition at every step.
+
+    On the real side the assignment is computed by kafka-python's own assignor in the group
+    leader; on the simulator by simkafka.assign (Java's algorithms).
+    """
+    from simkafka.real import RealCluster
+
+    with RealCluster(kafka_bootstrap) as cluster:
+        real = group_ownership(cluster, strategy=strategy)
+    simulated = group_ownership("sim", strategy=strategy)
+    assert real.equals(simulated), f"\n{real}\n!=\n{simulated}"
+    assert real.attrs["summary"] == simulated.attrs["summary"]
