@@ -128,3 +128,15 @@ def test_examples_are_capped_and_counts_are_not():
 def test_frames_without_identity_columns_are_refused_with_the_fix():
     with pytest.raises(ValueError, match="'partition' and 'offset'"):
         check_delivery(pd.DataFrame({"value": [1]}), pd.DataFrame({"value": [1]}))
+
+
+def test_a_consumer_that_read_nothing_lost_everything():
+    import pandas as pd
+
+    from simkafka.checkers import anomalies, check_delivery
+
+    produced = pd.DataFrame(
+        {"partition": [0, 0], "offset": [0, 1], "key": [b"a", b"a"], "value": [b"1", b"2"]}
+    )
+    assert anomalies(check_delivery(produced, pd.DataFrame())) == {"lost": 2}
+    assert anomalies(check_delivery(produced.to_dict("list"), produced)) == {}

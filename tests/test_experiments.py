@@ -199,3 +199,14 @@ def test_fidelity_report_agrees_everywhere(kafka_bootstrap, capsys):
 def test_without_a_broker_the_fidelity_entry_says_so_in_one_line(capsys):
     assert main(["--fidelity", "--bootstrap", "127.0.0.1:1"]) == 2
     assert "not reachable" in capsys.readouterr().err
+
+
+def test_counts_and_groups_are_checked():
+    from simkafka.experiments import retention_on_segments
+
+    with pytest.raises(ValueError, match="batch"):
+        lost_by_committing_first("sim", 10, batch=0)
+    with pytest.raises(ValueError, match="distinct group names"):
+        groups_read_everything("sim", 5, groups="abc")
+    with pytest.raises(ValueError, match="simulator-only"):
+        retention_on_segments("kafka")

@@ -2,10 +2,10 @@
 
 import pytest
 
-from simkafka.brokers import rabbitmq_available, rabbitmq_url
+from simkafka.brokers import rabbitmq_url
 from simkafka.queue import AMQPConnectionError
 
-pytestmark = pytest.mark.skipif(not rabbitmq_available(), reason="needs RabbitMQ")
+pytestmark = pytest.mark.rabbitmq
 
 
 def test_wrong_credentials_are_not_reported_as_a_missing_broker():

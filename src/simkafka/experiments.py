@@ -55,6 +55,12 @@ SESSION_TIMEOUT_MS = 10_000
 ACCOUNT_EVENTS = ("created", "email-verified", "renamed", "joined-group", "deleted")
 
 
+def _require_count(name: str, value: Any, minimum: int = 0) -> None:
+    """A count argument must be a whole number of at least ``minimum``; say which one is not."""
+    if type(value) is not int or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+
+
 # -- backends ----------------------------------------------------------------------------------
 @contextlib.contextmanager
 def open_backend(backend: Backend, seed: int = 0) -> Iterator[Any]:
@@ -68,6 +74,8 @@ def open_backend(backend: Backend, seed: int = 0) -> Iterator[Any]:
     ('SimCluster', 'user-accounts')
     """
     if not isinstance(backend, str):
+        if not all(hasattr(backend, a) for a in ("admin", "producer", "consumer", "topic_name")):
+            raise ValueError(f"backend must be a cluster, 'sim' or 'kafka', got {backend!r}")
         yield backend
         return
     name = backend.strip().lower()
@@ -312,6 +320,12 @@ def groups_read_everything(
     """
     import pandas as pd
 
+    _require_count("n_events", n_events)
+    if isinstance(groups, str) or len(set(groups)) != len(tuple(groups)):
+        raise ValueError(
+            f"groups must be distinct group names, e.g. ('groups-service', "
+            f"'audit-service'), got {groups!r}"
+        )
     with open_backend(backend) as cluster:
         topic = _new_topic(cluster, "user-accounts", partitions)
         produced = _produce(cluster, topic, _account_events(n_events))
@@ -400,6 +414,7 @@ def redelivery_after_crash(backend: Backend, n_events: int, commit_after: int) -
     >>> frame.attrs["summary"]
     {'events': 5, 'committed_offset': 3, 'seen_twice': 2, 'lost': 0}
     """
+    _require_count("n_events", n_events)
     if not 0 <= commit_after <= n_events:
         raise ValueError(f"commit_after must be between 0 and n_events, got {commit_after}")
     with open_backend(backend) as cluster:
@@ -441,8 +456,8 @@ def lost_by_committing_first(
     >>> frame.attrs["summary"]
     {'events': 10, 'committed_offset': 8, 'seen_twice': 0, 'lost': 2}
     """
-    if batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch}")
+    _require_count("n_events", n_events)
+    _require_count("batch", batch, minimum=1)
     if crash_after is None:
         crash_after = min(batch + batch // 2, n_events)
     if not 0 <= crash_after <= n_events:
@@ -1096,6 +1111,13 @@ def retention_on_segments(
     >>> retention_on_segments(12, retention_ms=-1).attrs["summary"]["jumps"]
     []
     """
+    if not isinstance(n_events, int) or isinstance(n_events, bool):
+        raise ValueError(
+            "retention_on_segments is simulator-only and takes no backend: call "
+            "retention_on_segments(n_events=12); on a real broker time-based retention waits "
+            "for log.retention.check.interval.ms (5 minutes by default)"
+        )
+    _require_count("n_events", n_events, minimum=1)
     import pandas as pd
 
     cluster = SimCluster(log_retention_check_interval_ms=check_interval_ms)

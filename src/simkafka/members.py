@@ -240,23 +240,27 @@ class GroupMembers:
         A static member sends no LeaveGroup (Kafka's rule): the group waits for its session.
         """
         member = self._members.pop(self._member(name).name)
-        self._stop_thread(member)
-        member.consumer.close(autocommit=False)
+        try:
+            self._stop_thread(member)
+        finally:  # even if its poll thread is stuck, the consumer is closed
+            member.consumer.close(autocommit=False)
 
     def crash(self, name: str) -> None:
         """Member ``name``'s process dies: no commit, no LeaveGroup, no more heartbeats."""
         member = self._members.pop(self._member(name).name)
         member.recorder.muted = True
-        self._stop_thread(member)
-        if self._sim:
-            member.consumer.crash()
-            return
-        # See the module docstring: stop heartbeating, forget the member id so that close()
-        # sends no LeaveGroup, then close the connections.
-        coordinator = member.consumer._client._coordinator
-        coordinator._close_heartbeat()
-        coordinator.reset_generation()
-        member.consumer.close(autocommit=False)
+        try:
+            self._stop_thread(member)
+        finally:  # even if its poll thread is stuck, the member dies
+            if self._sim:
+                member.consumer.crash()
+            else:
+                # See the module docstring: stop heartbeating, forget the member id so that
+                # close() sends no LeaveGroup, then close the connections.
+                coordinator = member.consumer._client._coordinator
+                coordinator._close_heartbeat()
+                coordinator.reset_generation()
+                member.consumer.close(autocommit=False)
 
     # -- the real side's poll threads ----------------------------------------------------------
     def _poll_loop(self, member: _Member) -> None:

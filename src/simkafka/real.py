@@ -525,7 +525,11 @@ class RealCluster:
         self._clients: list[_Wrapper] = []
         self._admin: RealAdmin | None = None
         self._closed = False
-        servers = [s for s in bootstrap.split(",") if s.strip()] or [bootstrap]
+        servers = [s for s in str(bootstrap).split(",") if s.strip()] or [bootstrap]
+        if not all(re.fullmatch(r"\s*[^\s:,]+:\d{1,5}\s*", s) for s in servers):
+            raise IllegalArgumentError(
+                f"bootstrap must be 'host:port' (several separated by commas), got {bootstrap!r}"
+            )
         probe_s = min(_PROBE_TIMEOUT_S, 4.0 / len(servers))
         if not kafka_available(bootstrap, timeout=probe_s):
             raise _not_reachable(bootstrap)

@@ -60,11 +60,14 @@ SETTLE_SECONDS = 0.03
 _PROPERTY_NAMES = tuple(BasicProperties.__dataclass_fields__)
 
 
-def _unreachable(url: str) -> str:
+def _where(url: str) -> str:
     parts = urlsplit(url)
-    where = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}"
+    return f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}"
+
+
+def _unreachable(url: str) -> str:
     return (
-        f"RabbitMQ is not reachable at {where} - start it with `make brokers-up` "
+        f"RabbitMQ is not reachable at {_where(url)} - start it with `make brokers-up` "
         "(or `docker compose up -d`)"
     )
 
@@ -109,8 +112,20 @@ class RealQueue:
         params.blocked_connection_timeout = blocked_connection_timeout
         params.heartbeat = heartbeat
         self._params = params
+        refused = (
+            pika.exceptions.ProbableAuthenticationError,
+            pika.exceptions.ProbableAccessDeniedError,
+            pika.exceptions.ConnectionClosedByBroker,
+        )
         try:
             self._conn = pika.BlockingConnection(params)
+        except refused as exc:
+            # The broker answered: the user name, password or vhost in the URL is wrong.
+            raise AMQPConnectionError(
+                f"RabbitMQ at {_where(self.url)} refused the connection ({exc}): check the "
+                "user name, password and vhost in the URL (the course's broker: "
+                "amqp://guest:guest@127.0.0.1:5672/%2F)"
+            ) from None
         except pika.exceptions.AMQPConnectionError:
             raise AMQPConnectionError(_unreachable(self.url)) from None
         self._channels: list[RealChannel] = []
