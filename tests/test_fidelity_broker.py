@@ -96,6 +96,9 @@ def _run_group(bootstrap, name, group, n, strategy, stop, ready, out):
             partition_assignment_strategy=[assignor[strategy]],
             enable_auto_commit=False,
             request_timeout_ms=20_000,
+            # If the leader assigns before it sees the new topic's partitions, the next
+            # metadata refresh (not Kafka's 5-minute default) makes the group rebalance.
+            metadata_max_age_ms=1000,
         )
         for _ in range(n)
     ]

@@ -634,6 +634,10 @@ class RealCluster:
         self._check_open()
         config = self._common(config)
         config.setdefault("consumer_timeout_ms", self.timeout_ms)
+        # A group whose leader assigned before it saw a new topic's partitions rebalances at
+        # its next metadata refresh; Kafka's 5-minute default would stall a lesson (and the
+        # simulator's metadata is always fresh).
+        config.setdefault("metadata_max_age_ms", 5000)
         if "partition_assignment_strategy" in config:
             config["partition_assignment_strategy"] = _assignors(
                 config["partition_assignment_strategy"]
