@@ -391,6 +391,14 @@ def _second_member(cluster: Any, topic: str, ends: dict[int, int]) -> list[tuple
     return rows
 
 
+def _first_member(cluster: Any, n_events: int) -> tuple[str, pd.DataFrame, dict[int, int], Any]:
+    """A one-partition topic with ``n_events`` account events and the group's first member."""
+    topic = _new_topic(cluster, "user-accounts", 1)
+    produced = _produce(cluster, topic, _account_events(n_events))
+    first = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+    return topic, produced, _ends(produced), first
+
+
 def redelivery_after_crash(backend: Backend, n_events: int, commit_after: int) -> pd.DataFrame:
     """At-least-once: what a member processed but did not commit is delivered again.
 
@@ -418,10 +426,7 @@ def redelivery_after_crash(backend: Backend, n_events: int, commit_after: int) -
     if not 0 <= commit_after <= n_events:
         raise ValueError(f"commit_after must be between 0 and n_events, got {commit_after}")
     with open_backend(backend) as cluster:
-        topic = _new_topic(cluster, "user-accounts", 1)
-        produced = _produce(cluster, topic, _account_events(n_events))
-        ends = _ends(produced)
-        first = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+        topic, produced, ends, first = _first_member(cluster, n_events)
         rows: list[tuple[str, Any]] = []
         for batch in _polls(cluster, first, topic, ends):
             for r in batch:
@@ -463,10 +468,7 @@ def lost_by_committing_first(
     if not 0 <= crash_after <= n_events:
         raise ValueError(f"crash_after must be between 0 and n_events, got {crash_after}")
     with open_backend(backend) as cluster:
-        topic = _new_topic(cluster, "user-accounts", 1)
-        produced = _produce(cluster, topic, _account_events(n_events))
-        ends = _ends(produced)
-        first = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+        topic, produced, ends, first = _first_member(cluster, n_events)
         rows: list[tuple[str, Any]] = []
         committed = 0
         if crash_after > 0:

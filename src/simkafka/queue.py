@@ -752,6 +752,15 @@ class _Refused(Exception):
         self.text = text
 
 
+#: RabbitMQ's refusal of any exchange operation on the nameless default exchange.
+_DEFAULT_EXCHANGE_REFUSED = "ACCESS_REFUSED - operation not permitted on the default exchange"
+
+
+def _refuse_default_exchange(name: str) -> None:
+    if name == "":
+        raise _Refused(403, _DEFAULT_EXCHANGE_REFUSED)
+
+
 Callback = Callable[["SimChannel", Deliver, BasicProperties, bytes], Any]
 
 
@@ -921,10 +930,7 @@ class SimChannel:
                     raise NotImplementedError(text)
                 broker.close()
                 raise ConnectionClosedByBroker(503, text)
-            if exchange == "":
-                raise _Refused(
-                    403, "ACCESS_REFUSED - operation not permitted on the default exchange"
-                )
+            _refuse_default_exchange(exchange)
             x = broker._exchanges.get(exchange)
             if x is None:
                 if exchange.startswith("amq."):
@@ -956,7 +962,7 @@ class SimChannel:
             if name == "" or name.startswith("amq."):
                 raise _Refused(
                     403,
-                    "ACCESS_REFUSED - operation not permitted on the default exchange"
+                    _DEFAULT_EXCHANGE_REFUSED
                     if name == ""
                     else f"ACCESS_REFUSED - exchange name '{name}' contains reserved prefix 'amq.*'",
                 )
@@ -1038,10 +1044,7 @@ class SimChannel:
 
         def run() -> Method[None]:
             broker = self._broker
-            if exchange == "":
-                raise _Refused(
-                    403, "ACCESS_REFUSED - operation not permitted on the default exchange"
-                )
+            _refuse_default_exchange(exchange)
             q = broker._queue(queue)
             x = broker._exchange(exchange)
             if (q.name, key) not in x.bindings:
@@ -1066,10 +1069,7 @@ class SimChannel:
         def run() -> Method[None]:
             broker = self._broker
             name = exchange or ""
-            if name == "":
-                raise _Refused(
-                    403, "ACCESS_REFUSED - operation not permitted on the default exchange"
-                )
+            _refuse_default_exchange(name)
             broker._queue(queue)
             x = broker._exchange(name)
             if (queue, key) in x.bindings:
