@@ -11,7 +11,7 @@ LAB_PORT ?= 8888
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: env lab test test-sim brokers-up brokers-down brokers-status bench fidelity lint clean
+.PHONY: env lab student notebooks test test-sim brokers-up brokers-down brokers-status bench fidelity lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "simkafka needs Python 3.11 or newer: install it, or run make PYTHON=python3.11 ...")'
@@ -25,14 +25,23 @@ env: $(STAMP)
 lab: env
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(LAB_ARGS)
 
-# The whole suite: unit, property, fidelity and broker tests, doctests, and the notebooks under nbval.
-test: env
-	$(VPY) -m simkafka.brokers run -- $(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks \
+# Student copies of the notebooks (solutions removed) in build/student; make test runs them too.
+student: env
+	$(VPY) tools/student.py build/student
+
+# Rebuild the notebooks from tools/course (run after editing a notebook's builder).
+notebooks: env
+	$(VPY) tools/build_notebooks.py
+
+# The whole suite: unit, property, fidelity and broker tests, doctests, and the notebooks and
+# their student copies under nbval.
+test: env student
+	$(VPY) -m simkafka.brokers run -- $(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks build/student \
 	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval.cfg
 
 # The suite without starting brokers (broker tests skip unless SIMKAFKA_REQUIRE_BROKERS=1).
-test-sim: env
-	$(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks \
+test-sim: env student
+	$(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks build/student \
 	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval.cfg
 
 brokers-up: env

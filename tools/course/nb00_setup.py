@@ -1,35 +1,13 @@
-"""Build notebooks/00-setup.ipynb from the cells below, run it once, keep only golden outputs.
+"""Notebook 00: what is available, and how to start the brokers.
 
-    .venv/bin/python tools/build_setup_notebook.py
-
-Cells tagged ``nbval-check-output`` keep the output of this run: it is the simulator's, the
-same on every machine, and nbval compares it. Every other output (the environment check,
-the broker cells) says something about this machine only, so it is stripped. Execution
-counts are kept.
+Built into notebooks/00-setup.ipynb by tools/build_notebooks.py.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from course import GOLDEN, code, md
 
-import nbformat
-from nbclient import NotebookClient
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "00-setup.ipynb"
-GOLDEN = "nbval-check-output"
-
-
-def md(text: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_markdown_cell(text.strip())
-
-
-def code(text: str, *tags: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(text.strip())
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
-
+NAME = "00-setup"
 
 CELLS = [
     md(
@@ -156,35 +134,3 @@ notebook is being written and is not in the repository yet.
 """
     ),
 ]
-
-
-def build(path: Path = NOTEBOOK, timeout: int = 120) -> None:
-    """Write the notebook at ``path``, executed once, with only the golden outputs kept."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = CELLS
-    for number, cell in enumerate(nb.cells):
-        cell.id = f"cell-{number:02d}"  # stable ids: a rebuild changes nothing it need not
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
-    for cell in nb.cells:
-        if cell.cell_type == "code" and GOLDEN not in cell.metadata.get("tags", []):
-            cell.outputs = []
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.validate(nb)
-    nbformat.write(nb, str(path))
-
-
-if __name__ == "__main__":
-    build(Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOK)
-    print(f"wrote {sys.argv[1] if len(sys.argv) > 1 else NOTEBOOK}")
