@@ -363,7 +363,11 @@ class SimCluster:
         )
 
     def partitions(self, topic: str) -> pd.DataFrame:
-        """One row per partition: log start and end offsets, retained records, segments, bytes."""
+        """One row per partition: log start and end offsets, retained records, segments, bytes.
+
+        ``segments`` and ``bytes`` are nullable ``Int64``, as on RealCluster, where no Kafka
+        API reports the segment count.
+        """
         import pandas as pd
 
         self.drain_producers()
@@ -378,7 +382,7 @@ class SimCluster:
             )
             for log in self._logs(topic)
         ]
-        return pd.DataFrame(
+        df = pd.DataFrame(
             rows,
             columns=[
                 "partition",
@@ -389,6 +393,9 @@ class SimCluster:
                 "bytes",
             ],
         )
+        for col in ("segments", "bytes"):
+            df[col] = df[col].astype("Int64")
+        return df
 
     def group_state(self, group_id: str) -> pd.DataFrame:
         """One row per partition the group subscribes to or committed: owner, committed, lag."""

@@ -28,7 +28,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors as _errors
 from .brokers import kafka_available
@@ -39,6 +39,9 @@ from .errors import (
     KafkaConfigurationError,
     KafkaError,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BrokerNotAvailableError", "RealAdmin", "RealCluster", "RealConsumer", "RealProducer"]
 
@@ -752,6 +755,204 @@ class RealCluster:
             if len(owned) != len(set(owned)) or set(owned) != wanted:
                 return False
         return True
+
+    # -- tables: SimCluster's DataFrames, asked of the broker -------------------------------
+    def records(self, topic: str) -> pd.DataFrame:
+        """Every retained record of a topic: SimCluster.records' columns and dtypes.
+
+        ``partition, offset, timestamp, key, value, headers``, by partition then offset. An
+        assigned consumer (no group, nothing committed) reads each partition from its log
+        start offset to the log end offset it had when called, within ``timeout_s``
+        (KafkaTimeoutError naming the partitions still short). Keys and values are the
+        stored bytes; headers are a tuple of ``(key, value)`` pairs, as on the simulator
+        (kafka-python gives a list). Timestamps are the producer's (the wall clock here,
+        the simulated clock there). What a producer has not yet sent is not there: flush first.
+        """
+        import pandas as pd
+        from kafka import KafkaConsumer
+
+        self._check_open()
+        tps = [_ktp((topic, p)) for p in self._partition_ids(topic)]
+        config = self._common({"group_id": None, "enable_auto_commit": False})
+        reader = _construct(KafkaConsumer, self.bootstrap, **config)
+        rows: dict[Any, list[tuple]] = {tp: [] for tp in tps}
+        try:
+            with _kafka_errors(self.bootstrap):
+                reader.assign(tps)
+                starts = reader.beginning_offsets(tps, self.timeout_ms)
+                ends = reader.end_offsets(tps, self.timeout_ms)
+                for tp in tps:
+                    reader.seek(tp, starts[tp])
+                short = {tp for tp in tps if ends[tp] > starts[tp]}
+                deadline = time.monotonic() + self.timeout_s
+                while short:
+                    if time.monotonic() > deadline:
+                        missing = sorted(tp.partition for tp in short)
+                        raise _errors.KafkaTimeoutError(
+                            f"records({topic!r}): partitions {missing} were not read to their "
+                            f"end offsets within {self.timeout_s:g} s; is the broker busy? "
+                            "Pass RealCluster(timeout_s=...) to wait longer"
+                        )
+                    for tp, batch in reader.poll(timeout_ms=200).items():
+                        rows[tp] += [
+                            (
+                                r.partition,
+                                r.offset,
+                                r.timestamp,
+                                r.key,
+                                r.value,
+                                tuple((k, v) for k, v in r.headers),
+                            )
+                            for r in batch
+                            if r.offset < ends[tp]
+                        ]
+                    for tp in list(short):
+                        if reader.position(tp, self.timeout_ms) >= ends[tp]:
+                            short.discard(tp)
+                            reader.pause(tp)
+        finally:
+            reader.close(autocommit=False, timeout_ms=min(self.timeout_ms, 5000))
+        return pd.DataFrame(
+            [row for tp in tps for row in rows[tp]],
+            columns=["partition", "offset", "timestamp", "key", "value", "headers"],
+        )
+
+    def partitions(self, topic: str) -> pd.DataFrame:
+        """One row per partition: SimCluster.partitions' columns and dtypes.
+
+        ``log_start_offset`` and ``log_end_offset`` come from ListOffsets (earliest, latest);
+        ``records`` is their difference, as on the simulator (exact without transactions,
+        whose markers take offsets too); ``bytes`` is the partition's size on disk from
+        DescribeLogDirs (``<NA>`` if the broker does not say), which equals the simulator's
+        Kafka-format size for the same batches. ``segments`` is always ``<NA>`` here: no
+        Kafka API reports a partition's segment count (it is in the broker's log directory,
+        ``kafka-log-dirs`` shows only sizes). Both are nullable ``Int64`` on both backends.
+        """
+        import pandas as pd
+
+        self._check_open()
+        parts = self._partition_ids(topic)
+        starts = self._list_offsets({(topic, p): -2 for p in parts})
+        ends = self._list_offsets({(topic, p): -1 for p in parts})
+        sizes = self._partition_sizes(topic)
+        rows = [
+            (
+                p,
+                starts[topic, p],
+                ends[topic, p],
+                ends[topic, p] - starts[topic, p],
+                None,
+                sizes.get(p),
+            )
+            for p in parts
+        ]
+        df = pd.DataFrame(
+            rows,
+            columns=[
+                "partition",
+                "log_start_offset",
+                "log_end_offset",
+                "records",
+                "segments",
+                "bytes",
+            ],
+        )
+        for col in ("segments", "bytes"):
+            df[col] = df[col].astype("Int64")
+        return df
+
+    def group_state(self, group_id: str) -> pd.DataFrame:
+        """One row per partition the group subscribes to or committed: owner, committed, lag.
+
+        SimCluster.group_state's columns and dtypes: ``topic, partition, owner, committed,
+        log_end_offset, lag``. ``owner`` is the member id the broker's DescribeGroups lists
+        the partition under (None if nobody owns it), ``committed`` the group's offset from
+        OffsetFetch (``<NA>`` if none), ``log_end_offset`` from ListOffsets, and ``lag`` is
+        ``log_end_offset - committed``. A group the broker does not know gives an empty frame.
+        """
+        import pandas as pd
+
+        self._check_open()
+        admin = self._internal_admin()
+        with admin._errors():
+            described = admin._client.describe_groups([group_id]).get(group_id, {})
+            committed = admin._client.list_group_offsets({group_id: None}).get(group_id, {})
+        columns = ["topic", "partition", "owner", "committed", "log_end_offset", "lag"]
+        if described.get("group_state", "Dead") == "Dead" and not committed:
+            return pd.DataFrame(columns=columns)
+        members = described.get("members", [])
+        owner = {
+            (a["topic"], p): m["member_id"]
+            for m in members
+            for a in (m.get("member_assignment") or {}).get("assigned_partitions", [])
+            for p in a["partitions"]
+        }
+        offsets = {(tp.topic, tp.partition): om.offset for tp, om in committed.items()}
+        topics = {t for m in members for t in (m.get("member_metadata") or {}).get("topics", [])}
+        topics |= {t for t, _ in offsets}
+        counts = self._partition_counts(sorted(topics))
+        keys = [(t, p) for t in sorted(counts) for p in range(counts[t])]
+        ends = self._list_offsets({key: -1 for key in keys}) if keys else {}
+        rows = []
+        for key in keys:
+            offset = offsets.get(key)
+            offset = None if offset is None or offset < 0 else offset
+            lag = None if offset is None else ends[key] - offset
+            rows.append((key[0], key[1], owner.get(key), offset, ends[key], lag))
+        df = pd.DataFrame(rows, columns=columns)
+        for col in ("committed", "lag"):
+            df[col] = df[col].astype("Int64")
+        return df
+
+    def _partition_counts(self, topics: list[str]) -> dict[str, int]:
+        """``{topic: partition count}`` for those of ``topics`` that exist."""
+        if not topics:
+            return {}
+        admin = self._internal_admin()
+        with admin._errors():
+            described = admin._client.describe_topics(topics)
+        return {
+            t["name"]: len(t["partitions"])
+            for t in described
+            if t.get("error_code", 0) == 0 and t.get("partitions")
+        }
+
+    def _partition_ids(self, topic: str) -> list[int]:
+        """The partitions of ``topic``, or UnknownTopicOrPartitionError naming the fix."""
+        count = self._partition_counts([topic]).get(topic)
+        if count is None:
+            raise _errors.UnknownTopicOrPartitionError(
+                f"topic {topic!r} does not exist; " + _CREATE_HINT.format(name=topic)
+            )
+        return list(range(count))
+
+    def _list_offsets(self, specs: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+        """ListOffsets: ``{(topic, partition): offset}`` for -1 (latest) or -2 (earliest)."""
+        admin = self._internal_admin()
+        with admin._errors():
+            found = admin._client.list_partition_offsets(
+                {_ktp(key): spec for key, spec in specs.items()}, timeout_ms=self.timeout_ms
+            )
+        return {(tp.topic, tp.partition): o.offset for tp, o in found.items()}
+
+    def _partition_sizes(self, topic: str) -> dict[int, int]:
+        """``{partition: bytes on disk}`` from DescribeLogDirs; empty if the broker will not say."""
+        import kafka.errors as kerrors
+
+        try:
+            answers = self._internal_admin()._client.describe_log_dirs([topic])
+        except kerrors.KafkaError:
+            return {}
+        return {
+            p["partition_index"]: p["partition_size"]
+            for broker in answers
+            for log_dir in broker.get("log_dirs", [])
+            if log_dir.get("error_code", 0) == 0
+            for t in log_dir.get("topics", [])
+            if t["name"] == topic
+            for p in t["partitions"]
+            if not p.get("is_future_key")
+        }
 
     # -- cleanup -------------------------------------------------------------------------------
     def close(self) -> None:
