@@ -129,8 +129,7 @@ print(notice or rabbitmq_hello())
 - An offset is a record's position in its partition's log, starting at 0.
 - A cell that needs a broker tells you how to start it (`make brokers-up`) instead of failing.
 
-**Next:** 01 - records, topics and partitions (`01-records-topics-partitions.ipynb`). That
-notebook is being written and is not in the repository yet.
+**Next:** [01 - records, topics and partitions](01-records-topics-partitions.ipynb).
 """
     ),
 ]
