@@ -1,0 +1,360 @@
+"""Notebook 01: records, topics, partitions and offsets.
+
+Built into notebooks/01-records-topics-partitions.ipynb by tools/build_notebooks.py.
+"""
+
+from __future__ import annotations
+
+from course import code, exercise, golden, kafka, md, shown, solution
+
+NAME = "01-records-topics-partitions"
+
+CELLS = [
+    md(
+        """
+# 01 - Records, topics and partitions
+
+**What you'll learn:** what a Kafka record is (key, value, timestamp, headers); what a topic
+is (a set of partitions, each an append-only log); what an offset is; and what the log start
+and log end offsets of a partition tell you.
+
+**Time:** about 20 minutes. **Needs:** nothing for sections 1-4 (the simulator). Section 5
+uses a real Kafka if one is running; without it, those cells print one line and move on.
+
+The story: the *auth service* publishes an event each time a user account changes (created,
+e-mail changed, deleted) to the topic `user-accounts`, keyed by account id.
+"""
+    ),
+    md(
+        """
+## 1. A record
+
+A record is what a producer sends and a consumer reads. It has four parts:
+
+- **key**: bytes, or none. Here the account id. The producer uses it to pick a partition.
+- **value**: bytes. Here the event. Kafka never looks inside keys or values.
+- **timestamp**: milliseconds since 1970, set by the producer when it sends.
+- **headers**: a list of `(name, bytes)` pairs, for metadata such as who sent the record.
+
+Create a simulated cluster and a topic with 3 partitions, then send one record.
+"""
+    ),
+    code(
+        """
+from simkafka import NewTopic, SimCluster
+
+cluster = SimCluster(seed=1)
+admin = cluster.admin()
+_ = admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication_factor=1)])
+producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
+"""
+    ),
+    md(
+        """
+The serializers turn our strings into bytes: Kafka only stores bytes. `send` returns a
+future; `.get()` waits for the broker's answer, the record's metadata.
+"""
+    ),
+    golden(
+        """
+from datetime import UTC, datetime
+
+metadata = producer.send(
+    "user-accounts", key="acct-1", value="created", headers=[("source", b"auth-service")]
+).get()
+when = datetime.fromtimestamp(metadata.timestamp / 1000, UTC)
+print(f"partition {metadata.partition}, offset {metadata.offset}")
+print(f"timestamp {metadata.timestamp} ms = {when:%Y-%m-%d %H:%M:%S} UTC (the simulated clock)")
+"""
+    ),
+    md(
+        """
+The broker put the record in **partition 2** at **offset 0**: the first record of a
+partition gets offset 0. The simulator's clock starts at 2026-01-01 and only moves when
+asked, so the timestamp is the same on every run.
+
+## 2. A topic is a set of logs
+
+A partition is a *log*: a list that only grows at its end. Each new record gets the next
+offset of its partition. A topic's partitions are separate logs, with separate offsets.
+
+The auth service sends seven more events. The producer picks each record's partition from
+its key, so all events of one account go to one partition.
+
+**Predict, then run:** `acct-1` already has one record at partition 2, offset 0. It gets
+two more events below. Which partition, and which offsets? And will `acct-4`'s first event
+get offset 0 or offset 1?
+"""
+    ),
+    golden(
+        """
+EVENTS = [
+    ("acct-4", "created"),
+    ("acct-5", "created"),
+    ("acct-1", "email-changed"),
+    ("acct-9", "created"),
+    ("acct-4", "deleted"),
+    ("acct-1", "email-changed"),
+    ("acct-5", "email-changed"),
+]
+for account, event in EVENTS:
+    meta = producer.send(
+        "user-accounts", key=account, value=event, headers=[("source", b"auth-service")]
+    ).get()
+    print(f"{account:7} {event:14} -> partition {meta.partition}, offset {meta.offset}")
+"""
+    ),
+    md(
+        """
+`acct-1` goes on in partition 2 (offsets 1 and 2). `acct-4` starts at offset 0: offsets
+count per partition, not per topic. So a record's address is the triple
+**(topic, partition, offset)**.
+
+`cluster.records(topic)` lists every record the topic keeps, partition by partition:
+"""
+    ),
+    golden(
+        """
+records = cluster.records("user-accounts")
+for r in records.itertuples():
+    headers = ", ".join(f"{k}={v.decode()}" for k, v in r.headers)
+    key, value = r.key.decode(), r.value.decode()
+    print(f"p{r.partition} offset {r.offset}: {key:7} {value:14} [{headers}]")
+"""
+    ),
+    md(
+        """
+`cluster.partitions(topic)` summarises each log:
+
+- **log start offset**: the first offset the partition still keeps (0 until old records are
+  deleted);
+- **log end offset**: the offset the *next* record will get (one past the last record);
+- **records**: end minus start.
+"""
+    ),
+    golden(
+        """
+OFFSETS = ["partition", "log_start_offset", "log_end_offset", "records"]
+print(cluster.partitions("user-accounts")[OFFSETS].to_string(index=False))
+"""
+    ),
+    md(
+        """
+The same logs as a drawing: one strip per partition, one cell per offset, coloured by key.
+Each strip grows only to the right.
+"""
+    ),
+    shown(
+        """
+%matplotlib inline
+from simkafka.viz import partition_logs
+
+partition_logs(cluster.records("user-accounts"), cluster.partitions("user-accounts"))
+"""
+    ),
+    md(
+        """
+## 3. Reading removes nothing, and records never change
+
+A consumer reads a partition from an offset of its choice. Here a consumer without a group
+is assigned partition 2 and reads it from offset 1, then again from offset 0.
+"""
+    ),
+    golden(
+        """
+from simkafka import TopicPartition
+
+reader = cluster.consumer(group_id=None)
+p2 = TopicPartition("user-accounts", 2)
+reader.assign([p2])
+
+for start in (1, 0):
+    reader.seek(p2, start)
+    batch = reader.poll(timeout_ms=100)[p2]
+    print(f"from offset {start}:", [(r.offset, r.value.decode()) for r in batch])
+print("records kept:", cluster.partitions("user-accounts")["records"].tolist())
+"""
+    ),
+    md(
+        """
+Reading twice gave the same records, and the topic still keeps all 8: a Kafka log is not a
+queue, reading does not remove. Other services (an audit service, a new search service) can
+read the same records later, each at its own pace.
+
+Records are also **immutable**: there is no "update record at offset 1". When `acct-1`
+changes its e-mail again, the auth service appends a new event; the old ones stay. The
+current state of an account is what you get by reading its events in order.
+
+## 4. The log start offset moves: old records are deleted
+
+Logs do not grow forever. Kafka deletes old records by *retention* (by age or by size,
+notebook 07), or when an admin asks with `delete_records`. Either way, records disappear
+from the **start** of the log.
+
+**Predict, then run:** we delete the records of partition 2 below offset 2. What is the
+offset of the first record still in partition 2: 0 or 2? And the log end offset?
+"""
+    ),
+    golden(
+        """
+_ = admin.delete_records({TopicPartition("user-accounts", 2): 2})
+print(cluster.partitions("user-accounts")[OFFSETS].to_string(index=False))
+reader.seek_to_beginning(p2)
+batch = reader.poll(timeout_ms=100)[p2]
+print("partition 2 from its start:", [(r.offset, r.value.decode()) for r in batch])
+"""
+    ),
+    shown(
+        """
+partition_logs(cluster.records("user-accounts"), cluster.partitions("user-accounts"))
+"""
+    ),
+    md(
+        """
+In the drawing, offsets 0 and 1 of partition 2 are gone. The first record left is still
+at offset 2: offsets are never renumbered or reused, so an
+offset names one record forever. The log start offset moved to 2, the log end offset
+did not move, and partition 2 now keeps one record.
+
+## Exercises
+
+Use a fresh `SimCluster` in each exercise, so the cluster above stays as it is.
+"""
+    ),
+    exercise(
+        """
+**Exercise 1.** Create a topic `user-accounts` with **4** partitions on a new
+`SimCluster(seed=2)`. Send three events for `acct-7` (`created`, `email-changed`,
+`deleted`) and one for `acct-8` (`created`). Before you run it, write down which offsets
+the `acct-7` events get. Then print the `partitions` table: which partitions are empty?
+"""
+    ),
+    solution(
+        """
+ex1 = SimCluster(seed=2)
+ex1.admin().create_topics([NewTopic("user-accounts", num_partitions=4, replication_factor=1)])
+ex1_producer = ex1.producer(key_serializer=str.encode, value_serializer=str.encode)
+ex1_events = [
+    ("acct-7", "created"),
+    ("acct-7", "email-changed"),
+    ("acct-7", "deleted"),
+    ("acct-8", "created"),
+]
+for account, event in ex1_events:
+    ex1_meta = ex1_producer.send("user-accounts", key=account, value=event).get()
+    print(f"{account} {event:14} -> partition {ex1_meta.partition}, offset {ex1_meta.offset}")
+print(ex1.partitions("user-accounts")[OFFSETS].to_string(index=False))
+# acct-7's events get offsets 0, 1, 2 of one partition; partitions no key mapped to stay empty
+# (log start offset = log end offset = 0).
+"""
+    ),
+    exercise(
+        """
+**Exercise 2.** `simkafka.routing.account_log(backend, events, partitions, delete_before=...)`
+runs sections 2 and 4 in one call and returns the retained records. Call it on `"sim"` with
+the eight events of this notebook (`acct-1 created` first, then `EVENTS`), deleting records
+below offset 1 in partition 0 and below offset 2 in partition 2. How many records are kept?
+What are the log start and end offsets (`frame.attrs["summary"]`)?
+"""
+    ),
+    solution(
+        """
+from simkafka.routing import account_log
+
+ex2 = account_log("sim", [("acct-1", "created"), *EVENTS], 3, delete_before={0: 1, 2: 2})
+ex2_summary = ex2.attrs["summary"]
+print(ex2[["partition", "offset", "account_id", "event"]].to_string(index=False))
+print("kept:", ex2_summary["records_retained"], "of", ex2_summary["records_sent"])
+print("log start:", ex2_summary["log_start_offset"])
+print("log end:  ", ex2_summary["log_end_offset"])
+"""
+    ),
+    md(
+        """
+## 5. The same on real Kafka
+
+The same steps on a real broker, with `RealCluster`: it has the same `admin()`,
+`producer()`, `consumer()`, `records()` and `partitions()` as `SimCluster`, backed by
+kafka-python. A broker outlives this notebook, so the topic gets a unique name
+(`cluster.topic_name("user-accounts")`), and leaving the `with` block deletes it.
+
+Timestamps differ (the real producer uses the wall clock) and so does the topic name;
+partitions, offsets, keys, values and headers should not.
+"""
+    ),
+    kafka(
+        """
+from simkafka.environment import broker_address, broker_notice
+
+notice = broker_notice("kafka")
+if notice:
+    print(notice)
+else:
+    from simkafka.real import RealCluster
+
+    with RealCluster(broker_address("kafka")) as real:
+        topic = real.topic_name("user-accounts")
+        real.admin().create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+        real_producer = real.producer(key_serializer=str.encode, value_serializer=str.encode)
+        for account, event in [("acct-1", "created"), *EVENTS]:
+            real_producer.send(
+                topic, key=account, value=event, headers=[("source", b"auth-service")]
+            )
+        real_producer.flush()
+        print("topic:", topic)
+        for r in real.records(topic).itertuples():
+            print(f"p{r.partition} offset {r.offset}: {r.key.decode():7} {r.value.decode()}")
+        _ = real.admin().delete_records({TopicPartition(topic, 2): 2})
+        print(real.partitions(topic)[OFFSETS].to_string(index=False))
+"""
+    ),
+    md(
+        """
+Now compare. `account_log` does all of the above on either backend and returns the same
+columns, without timestamps or topic names; `frames_agree` says whether the two tables and
+their log offsets are equal.
+"""
+    ),
+    kafka(
+        """
+from simkafka.environment import broker_notice
+from simkafka.experiments import frames_agree
+from simkafka.routing import account_log
+
+notice = broker_notice("kafka")
+if notice:
+    print(notice)
+else:
+    sent = [("acct-1", "created"), *EVENTS]
+    on_sim = account_log("sim", sent, delete_before={2: 2})
+    on_kafka = account_log("kafka", sent, delete_before={2: 2})
+    side_by_side = on_sim[["partition", "offset", "account_id", "event"]].merge(
+        on_kafka[["partition", "offset", "event"]],
+        on=["partition", "offset"],
+        how="outer",
+        suffixes=("_sim", "_kafka"),
+    )
+    print(side_by_side.to_string(index=False))
+    print("log start offsets, simulator:", on_sim.attrs["summary"]["log_start_offset"])
+    print("log start offsets, Kafka:    ", on_kafka.attrs["summary"]["log_start_offset"])
+    print("simulator and Kafka agree:", frames_agree(on_sim, on_kafka))
+"""
+    ),
+    md(
+        """
+## Recap
+
+- A **record** is a key, a value (both bytes), a timestamp and headers.
+- A **topic** is a set of **partitions**; each partition is an append-only **log**.
+- An **offset** is a record's position in its partition, from 0; a record's address is
+  (topic, partition, offset). Offsets are per partition, never renumbered, never reused.
+- **Log end offset**: the offset of the next record. **Log start offset**: the first one
+  still kept; deleting old records (retention, `delete_records`) moves it forward.
+- Reading removes nothing, and records never change: a change is a new record.
+- The simulator and a real Kafka keep the same logs, offset for offset.
+
+**Next:** [02 - Keyed routing and ordering](02-keyed-routing-and-ordering.ipynb): how the key
+picks the partition, and why order holds only within a partition.
+"""
+    ),
+]
