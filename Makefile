@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "simkafka needs Python 3.11 or newer: install it, or run make PYTHON=python3.11 ...")'
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV) || { echo "could not create $(VENV): on Debian, apt-get install python3-venv"; exit 1; }
 	$(VPY) -m pip install --quiet --upgrade pip
-	$(VPY) -m pip install --quiet -e '.[real,lab,test,bench]'
+	$(VPY) -m pip install --quiet -e '.[real,lab,test,bench,lite]'
 	@touch $(STAMP)
 
 env: $(STAMP)
@@ -52,6 +52,15 @@ brokers-down: env
 
 brokers-status: env
 	$(VPY) -m simkafka.brokers status
+
+# The course as a static JupyterLite site in build/lite/ (offline: Pyodide from npm, wheels from
+# PyPI). LITE_CDN=1 builds the site to deploy, loading numpy/pandas/matplotlib from Pyodide's CDN.
+lite: env
+	$(VPY) tools/build_lite.py $(if $(filter 1,$(LITE_CDN)),--cdn)
+
+# Debian's Chromium (as root) and playwright-core for the browser tests; the tests do it too.
+browser-deps: env
+	$(VPY) tools/browser_deps.py
 
 bench: env
 	$(VPY) benchmarks/run.py
