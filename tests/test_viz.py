@@ -327,3 +327,309 @@ def test_a_real_groups_ownership_is_drawn_as_the_simulators(kafka_bootstrap):
     assert _texts(real_ax) == _texts(sim_ax)
     assert _ytick_labels(real_ax) == _ytick_labels(sim_ax) == ["a", "b", "c", "d"]
     assert _texts(real_ax).count("idle") == 1
+
+
+# -- 3. rebalance timeline --------------------------------------------------------------------
+def _rebalances(cluster, topic: str, strategy: str) -> GroupMembers:
+    group = GroupMembers(cluster, topic, cluster.group_name("groups-service"), strategy=strategy)
+    for name in ("a", "b", "c"):
+        group.join(name)
+        group.settle()
+    return group
+
+
+def _rows_with(ax, gid: str) -> set[float]:
+    found = _by_gid(ax, gid)
+    ys = [p.vertices[:, 1] for c in found for p in c.get_paths()]
+    return {round((y.min() + y.max()) / 2) for y in ys}
+
+
+def test_eager_rebalance_revokes_every_partition_in_the_timeline():
+    cluster = SimCluster(seed=10)
+    cluster.create_topic(TOPIC, partitions=6)
+    with _rebalances(cluster, TOPIC, "range") as group:
+        ax = viz.rebalance_timeline(group.events()).axes[0]
+    assert _rows_with(ax, "revoked") == set(range(6))  # a gap in every partition's row
+    assert "6 of 6 partitions were without an owner" in ax.get_title(loc="left")
+    assert "revoked, no owner yet" in _legend_texts(ax)
+    assert {"a", "b", "c"} <= set(_legend_texts(ax))
+
+
+def test_cooperative_rebalance_revokes_only_the_partitions_that_move():
+    cluster = SimCluster(seed=10)
+    cluster.create_topic(TOPIC, partitions=6)
+    with _rebalances(cluster, TOPIC, "cooperative-sticky") as group:
+        events = group.events()
+        final = dict(zip(group.ownership()["partition"], group.ownership()["owner"], strict=True))
+    ax = viz.rebalance_timeline(events).axes[0]
+    gapped = _rows_with(ax, "revoked")
+    assert gapped == {p for p, owner in final.items() if owner != "a"}  # a kept the rest
+    assert len(gapped) < 6
+
+
+def test_the_event_table_draws_the_same_timeline_as_the_listener():
+    cluster = SimCluster(seed=11)
+    cluster.create_topic(TOPIC, partitions=4)
+    with _rebalances(cluster, TOPIC, "range") as group:
+        listener = viz.rebalance_timeline(group.events()).axes[0]
+        table = viz.rebalance_timeline(cluster.events(), group="groups-service").axes[0]
+    for gid in ("owned", "revoked"):
+        (a,) = _by_gid(listener, gid)
+        (b,) = _by_gid(table, gid)
+        assert sorted(p.vertices.tolist() for p in a.get_paths()) == sorted(
+            p.vertices.tolist() for p in b.get_paths()
+        )
+    assert [t.get_text() for t in table.get_xticklabels()] == [
+        t.get_text() for t in listener.get_xticklabels()
+    ]
+
+
+def test_a_crashed_members_partitions_wait_for_its_session_in_the_timeline():
+    cluster = SimCluster(seed=12)
+    cluster.create_topic(TOPIC, partitions=4)
+    with _rebalances(cluster, TOPIC, "cooperative-sticky") as group:
+        group.crash("b")
+        group.settle()
+        ax = viz.rebalance_timeline(group.events()).axes[0]
+    assert any(t.get_text().startswith("+6.") for t in ax.texts)  # session.timeout.ms = 6 s
+
+
+@pytest.mark.kafka
+def test_on_kafka_an_eager_rebalance_also_revokes_every_partition(kafka_bootstrap):
+    from simkafka import NewTopic
+    from simkafka.real import RealCluster
+
+    with RealCluster(kafka_bootstrap) as cluster:
+        topic = cluster.topic_name(TOPIC)
+        cluster.admin().create_topics([NewTopic(topic, 4, 1)])
+        group = GroupMembers(cluster, topic, cluster.group_name("groups-service"))
+        with group:
+            group.join("a")
+            group.settle()
+            group.join("b")
+            group.settle()
+            events = group.events()
+    ax = viz.rebalance_timeline(events).axes[0]
+    assert _rows_with(ax, "revoked") == set(range(4))
+    assert _ytick_labels(ax) == ["0", "1", "2", "3"]
+
+
+# -- 4. lag -----------------------------------------------------------------------------------
+def _lag_frame(seed: int = 0) -> pd.DataFrame:
+    """Group state sampled each simulated second while a slow member falls behind, then a
+    second member joins and the producer slows down."""
+    cluster = SimCluster(seed=seed)
+    cluster.create_topic(TOPIC, partitions=4)
+    producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
+    members = {}
+
+    def join(name):
+        members[name] = cluster.consumer(
+            TOPIC,
+            group_id="groups-service",
+            client_id=name,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        cluster.settle(*members.values())
+
+    join("a")
+    rows = []
+    for second in range(30):
+        if second == 10:
+            join("b")
+        for i in range(4 if second < 20 else 1):
+            producer.send(TOPIC, key=f"acct-{(second * 4 + i) % 7}", value="event")
+        producer.flush()
+        for consumer in members.values():
+            consumer.poll(timeout_ms=0, max_records=2)
+            consumer.commit()
+        cluster.advance(1000)
+        state = cluster.group_state("groups-service")
+        rows += [(cluster.now_ms, r.partition, r.owner, r.lag) for r in state.itertuples()]
+    return pd.DataFrame(rows, columns=["time_ms", "partition", "member", "lag"])
+
+
+def test_lag_is_a_line_per_partition_in_its_owners_colours():
+    frame = _lag_frame()
+    ax = viz.lag_over_time(frame).axes[0]
+    lines = [c for c in ax.collections if (c.get_gid() or "").startswith("partition ")]
+    assert len(lines) == 4
+    colours = {to_hex(c) for line in lines for c in line.get_colors()}
+    assert colours == {viz.member_color("a").lower(), viz.member_color("b").lower()}
+    assert sorted(_texts(ax)) == [f"partition {p}" for p in range(4)]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("time (s)", "lag (records)")
+    assert _legend_texts(ax) == ["a", "b"]
+
+
+def test_lag_per_member_sums_its_partitions():
+    frame = _lag_frame()
+    ax = viz.lag_over_time(frame, by="member").axes[0]
+    (line_a,) = [x for x in ax.lines if x.get_gid() == "member a"]
+    first = frame[frame["time_ms"] == frame["time_ms"].min()]
+    assert line_a.get_ydata()[0] == first["lag"].fillna(0).sum()
+    assert _legend_texts(ax) == ["a", "b"]
+
+
+def test_lag_of_a_real_group_state_shaped_frame_is_drawn_the_same():
+    # the columns a real broker's lag sampler gives: member ids as kafka-python makes them
+    frame = pd.DataFrame(
+        {
+            "time_ms": [0, 0, 1000, 1000],
+            "partition": [0, 1, 0, 1],
+            "member": ["a-0f3c9a44-5d0e-4f9a-8b6e-2a1d3c4b5e6f"] * 4,
+            "lag": [3, 0, 5, 1],
+        }
+    )
+    ax = viz.lag_over_time(frame).axes[0]
+    assert _legend_texts(ax) == ["a"]
+    assert sorted(_texts(ax)) == ["partition 0", "partition 1"]
+
+
+# -- 5. keys and partitions -------------------------------------------------------------------
+ACCOUNTS = [f"acct-{i}" for i in range(40)]
+
+
+def test_each_key_is_a_block_in_its_partitions_bar():
+    from simkafka.experiments import keyed_routing
+
+    routing = keyed_routing("sim", ACCOUNTS, 3)
+    ax = viz.key_distribution(routing).axes[0]
+    (blocks,) = _by_gid(ax, "keys")
+    assert len(blocks.get_paths()) == 40
+    per_partition = routing.groupby("partition").size()
+    assert sorted(_texts(ax)) == sorted(f"{n} keys" for n in per_partition)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]
+    assert _legend_texts(ax) == ["even share"]
+
+
+def test_a_hot_key_is_named_on_its_block():
+    from simkafka.experiments import keyed_routing
+
+    routing = keyed_routing("sim", ACCOUNTS, 3)
+    routing["records"] = [500 if a == "acct-7" else 10 for a in routing["account_id"]]
+    ax = viz.key_distribution(routing).axes[0]
+    assert "acct-7" in _texts(ax)
+    assert "busiest partition" in ax.get_title(loc="left")
+
+
+def test_adding_partitions_moves_most_keys():
+    from simkafka.experiments import keyed_routing
+
+    before, after = keyed_routing("sim", ACCOUNTS, 3), keyed_routing("sim", ACCOUNTS, 4)
+    moved = int((before["partition"] != after["partition"]).sum())
+    ax = viz.key_remapping(before, after).axes[0]
+    assert f"{moved} of 40 keys" in ax.get_title(loc="left")
+    (image,) = _by_gid(ax, "keys moved")
+    assert image.get_array().shape == (3, 4)
+    assert int(image.get_array().sum()) == 40
+    assert len(_by_gid(ax, "stayed")) == 3
+    assert (ax.get_xlabel(), ax.get_ylabel()) == (
+        "partition with 4 partitions",
+        "partition with 3 partitions",
+    )
+
+
+@pytest.mark.kafka
+def test_the_real_brokers_routing_is_drawn_as_the_simulators(kafka_bootstrap):
+    from simkafka.experiments import keyed_routing
+    from simkafka.real import RealCluster
+
+    with RealCluster(kafka_bootstrap) as cluster:
+        real = keyed_routing(cluster, ACCOUNTS, 3)
+    sim_ax = viz.key_distribution(keyed_routing("sim", ACCOUNTS, 3)).axes[0]
+    real_ax = viz.key_distribution(real).axes[0]
+    assert _texts(real_ax) == _texts(sim_ax)
+    (a,) = _by_gid(real_ax, "keys")
+    (b,) = _by_gid(sim_ax, "keys")
+    assert (a.get_facecolors() == b.get_facecolors()).all()
+
+
+# -- 6. retention -----------------------------------------------------------------------------
+def test_log_start_offset_jumps_by_whole_segments():
+    from simkafka.experiments import retention_on_segments
+
+    frame = retention_on_segments(12)
+    ax = viz.retention(frame).axes[0]
+    (deleted,) = [x for x in ax.lines if x.get_gid() == "segment_deleted"]
+    jumps = frame.attrs["summary"]["jumps"]
+    assert list(deleted.get_ydata()) == [to for _, _, to in jumps]
+    assert list(deleted.get_xdata()) == [t / 1000 for t, _, _ in jumps]
+    assert [t for t in _texts(ax) if t.startswith("offsets")] == [
+        "offsets 0–3 deleted",
+        "offsets 4–7 deleted",
+        "offsets 8–11 deleted",
+    ]
+    assert {"log start offset", "log end offset"} <= set(_legend_texts(ax))
+
+
+def test_keeping_forever_deletes_no_segment():
+    from simkafka.experiments import retention_on_segments
+
+    ax = viz.retention(retention_on_segments(12, retention_ms=-1)).axes[0]
+    (deleted,) = [x for x in ax.lines if x.get_gid() == "segment_deleted"]
+    assert len(deleted.get_xdata()) == 0
+    assert "0 segment deletions" in ax.get_title(loc="left")
+
+
+def test_a_group_started_after_deletion_reads_from_the_new_log_start():
+    from simkafka.experiments import retention_and_replay
+
+    ax = viz.retention(retention_and_replay("sim", 12)).axes[0]
+    assert _ytick_labels(ax) == ["replay", "reset", "after-retention"]
+    assert "reporting-service reads 6–11 (6)" in _texts(ax)
+    (gone,) = _by_gid(ax, "deleted")
+    assert gone.get_paths()[0].vertices[:, 0].max() == 6
+
+
+@pytest.mark.kafka
+def test_the_real_brokers_replay_is_drawn_as_the_simulators(kafka_bootstrap):
+    from simkafka.experiments import retention_and_replay
+    from simkafka.real import RealCluster
+
+    with RealCluster(kafka_bootstrap) as cluster:
+        real = retention_and_replay(cluster, 12)
+    assert _texts(viz.retention(real).axes[0]) == _texts(
+        viz.retention(retention_and_replay("sim", 12)).axes[0]
+    )
+
+
+# -- 7. a log versus a queue ------------------------------------------------------------------
+def test_a_log_gives_every_reader_everything_and_a_queue_redelivers_out_of_order():
+    from simkafka.experiments import log_versus_queue
+
+    frame = log_versus_queue("sim", n_events=6)
+    fig = viz.log_versus_queue(frame)
+    kafka, fanout, competing = fig.axes
+    (cells,) = _by_gid(kafka, "deliveries kafka")
+    assert len(cells.get_paths()) == 18  # three readers, six events each
+    assert _ytick_labels(fanout) == ["groups-service", "audit-service", "reporting-service"]
+    assert any(t.startswith("nothing") for t in _texts(fanout))
+    assert "#4 ↻" in _texts(competing)  # the crashed first's message, redelivered to second
+    (again,) = _by_gid(competing, "deliveries rabbitmq-competing")
+    assert sorted(again.get_linewidths())[-1] == 2.5
+    assert "order changed" in competing.get_title(loc="left")
+    assert "replay possible" in kafka.get_title(loc="left")
+
+
+def test_log_versus_queue_into_one_axes():
+    from matplotlib.figure import Figure
+
+    from simkafka.experiments import log_versus_queue
+
+    frame = log_versus_queue("sim", n_events=4)
+    ax = Figure().add_subplot()
+    viz.log_versus_queue(frame, ax=ax)
+    labels = _ytick_labels(ax)
+    assert "kafka: replay" in labels and "rabbitmq-competing: second" in labels
+
+
+@pytest.mark.kafka
+@pytest.mark.rabbitmq
+def test_the_real_brokers_deliveries_are_drawn_as_the_simulators(kafka_bootstrap, rabbitmq_url):
+    from simkafka.experiments import log_versus_queue
+
+    real = log_versus_queue("kafka", n_events=6)
+    sim = log_versus_queue("sim", n_events=6)
+    real_texts = [_texts(ax) for ax in viz.log_versus_queue(real).axes]
+    assert real_texts == [_texts(ax) for ax in viz.log_versus_queue(sim).axes]

@@ -42,11 +42,17 @@ __all__ = [
     "MEMBER_PALETTE",
     "group_ownership",
     "key_color",
+    "key_distribution",
+    "key_remapping",
     "key_text",
+    "lag_over_time",
     "log_tables",
+    "log_versus_queue",
     "member_color",
     "member_hatch",
     "partition_logs",
+    "rebalance_timeline",
+    "retention",
 ]
 
 #: Okabe & Ito's colour-blind-safe palette without black (black is for offsets and text).
@@ -622,4 +628,742 @@ def group_ownership(
     if own_figure:  # room for the title: constrained layout does not widen a figure
         fig.set_figwidth(max(fig.get_figwidth(), 0.6 + 0.075 * longest))
     ax.set_title(title, loc="left", fontsize="medium")
+    return fig
+
+
+# -- 3. rebalance timeline -------------------------------------------------------------------
+_EVENT_KINDS = {
+    "assign": "assigned",
+    "assigned": "assigned",
+    "revoke": "revoked",
+    "revoked": "revoked",
+    "lost": "lost",
+}
+#: How a partition without an owner is drawn: after a revoke (rebalance), after a loss.
+_GAP_STYLE = {
+    "revoked": {"fc": "#F2F2F2", "ec": "#777777", "hatch": "////"},
+    "lost": {"fc": "#FBE3D6", "ec": "#D55E00", "hatch": "xxxx"},
+}
+
+
+def _listener_steps(
+    events: pd.DataFrame, group: str | None, topic: str | None
+) -> list[tuple[int, str, str, tuple[int, ...]]]:
+    """``(time_ms, member, kind, partitions)`` per listener call, in order, non-empty only.
+
+    Takes ``GroupMembers.events()`` (a tuple of partitions per row) or ``SimCluster.events()``
+    (one partition per row; consecutive rows of one member's call are merged).
+    """
+    frame = events[events["event"].isin(list(_EVENT_KINDS))]
+    if group is not None and "group" in frame.columns:
+        frame = frame[frame["group"] == group]
+    if topic is not None and "topic" in frame.columns:
+        frame = frame[frame["topic"] == topic]
+    frame = frame.sort_values("time_ms", kind="stable")
+    labels = _member_labels(frame["member"])
+    steps: list[tuple[int, str, str, tuple[int, ...]]] = []
+    if "partitions" in frame.columns:
+        for t, member, kind, parts in frame[
+            ["time_ms", "member", "event", "partitions"]
+        ].itertuples(index=False):
+            if len(parts):
+                steps.append((int(t), labels[member], _EVENT_KINDS[kind], tuple(parts)))
+        return steps
+    frame = frame.dropna(subset=["partition"])
+    generation = frame["generation"] if "generation" in frame.columns else [None] * len(frame)
+    previous = None
+    for t, member, kind, part, gen in zip(
+        frame["time_ms"],
+        frame["member"],
+        frame["event"],
+        frame["partition"],
+        generation,
+        strict=True,
+    ):
+        call = (int(t), labels[member], _EVENT_KINDS[kind], gen)
+        if call == previous:
+            steps[-1] = (*steps[-1][:3], (*steps[-1][3], int(part)))
+        else:
+            steps.append((call[0], call[1], call[2], (int(part),)))
+        previous = call
+    return steps
+
+
+def rebalance_timeline(
+    events: pd.DataFrame,
+    partitions: int | Iterable[int] | None = None,
+    *,
+    group: str | None = None,
+    topic: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Who owned which partition, listener call by listener call; gaps where nobody did.
+
+    ``events``: ``GroupMembers.events()`` (``time_ms, member, event, partitions``; ``event``
+    assigned / revoked / lost) on either backend, or ``SimCluster.events()`` (its assign /
+    revoke / lost rows, one partition each, filtered by ``group`` and ``topic`` if given).
+    ``partitions``: how many (or which) partitions to draw; default those in the events.
+
+    The x axis is the sequence of rebalance listener calls (``on_partitions_revoked``,
+    ``..._assigned``, ``..._lost``), each one step, labelled by member; the time since the
+    first call is written where it jumps (on the simulator a rebalance takes no simulated
+    time, but a crashed member's session does). A bar is a member owning the partition, in
+    the member's colour; a hatched grey gap is a revoked partition nobody owns yet, an orange
+    one a lost partition. An eager rebalance revokes every partition, so every row has a gap;
+    a cooperative one revokes only the partitions that move.
+    """
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    steps = _listener_steps(events, group, topic)
+    seen = sorted({p for *_, parts in steps for p in parts})
+    if partitions is None:
+        rows = seen
+    elif isinstance(partitions, int):
+        rows = list(range(partitions))
+    else:
+        rows = sorted(int(p) for p in partitions)
+    row_of = {p: i for i, p in enumerate(rows)}
+    owner: dict[int, tuple[str, int]] = {}
+    gap: dict[int, tuple[str, int]] = {}
+    bars: list[tuple[int, float, float, str]] = []
+    gaps: list[tuple[int, float, float, str]] = []
+    for i, (_, member, kind, parts) in enumerate(steps):
+        for p in parts:
+            if p not in row_of:
+                continue
+            if p in owner:
+                who, start = owner.pop(p)
+                bars.append((p, start, i, who))
+            if p in gap:
+                why, start = gap.pop(p)
+                gaps.append((p, start, i, why))
+            if kind == "assigned":
+                owner[p] = (member, i)
+            else:
+                gap[p] = (kind, i)
+    end = len(steps)
+    bars += [(p, start, end, who) for p, (who, start) in owner.items()]
+    gaps += [(p, start, end, why) for p, (why, start) in gap.items()]
+
+    n_rows = max(len(rows), 1)
+    fig, ax = _figure(ax, width=min(3.0 + 0.42 * max(end, 6), 16.0), height=2.2 + 0.32 * n_rows)
+    half = 0.36
+
+    def box(p: int, x0: float, x1: float) -> list[tuple[float, float]]:
+        y = row_of[p]
+        return [(x0, y - half), (x1, y - half), (x1, y + half), (x0, y + half)]
+
+    owned = PolyCollection(
+        [box(p, a, b) for p, a, b, _ in bars],
+        facecolors=[member_color(w) for *_, w in bars],
+        edgecolors="white",
+        linewidths=1.0,
+    )
+    owned.set_gid("owned")
+    ax.add_collection(owned)
+    for p, a, b, who in bars:
+        if b - a >= 1:
+            color = member_color(who)
+            ax.text(
+                (a + b) / 2,
+                row_of[p],
+                who,
+                ha="center",
+                va="center",
+                fontsize="small",
+                color=_text_color(color),
+                clip_on=True,
+            )
+    for why, style in _GAP_STYLE.items():
+        mine = [(p, a, b) for p, a, b, w in gaps if w == why]
+        if mine:
+            holes = PolyCollection([box(p, a, b) for p, a, b in mine], lw=0.8, **style)
+            holes.set_gid(why)
+            ax.add_collection(holes)
+
+    labels = [f"{member} {kind}" for _, member, kind, _ in steps]
+    ax.set_xticks(
+        [i + 0.5 for i in range(end)],
+        labels,
+        rotation=55,
+        ha="right",
+        rotation_mode="anchor",
+        fontsize="small",
+    )
+    ax.set_xlim(0, max(end, 1))
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_yticks(range(len(rows)), [str(p) for p in rows])
+    ax.set_ylabel("partition")
+    ax.set_xlabel("rebalance listener calls, in order")
+    ax.tick_params(axis="both", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    jumps = 0
+    if steps:
+        t0 = steps[0][0]
+        last = t0
+        for i, (t, *_rest) in enumerate(steps):
+            if t - last >= 500:
+                ax.axvline(i, color="#555555", lw=0.8, ls=":")
+                ax.annotate(
+                    f"+{(t - t0) / 1000:.1f} s",
+                    (i, -0.5),
+                    xytext=(2, 2),
+                    textcoords="offset points",
+                    fontsize="x-small",
+                    color="#333333",
+                    annotation_clip=False,
+                )
+                jumps += 1
+            last = t
+    members = sorted({w for *_, w in bars}, key=_natural)
+    handles: list[Any] = [
+        Patch(fc=member_color(m), hatch=member_hatch(m), label=m) for m in members
+    ]
+    handles += [
+        Patch(label="revoked, no owner yet" if why == "revoked" else "lost, no owner yet", **style)
+        for why, style in _GAP_STYLE.items()
+        if any(w == why for *_, w in gaps)
+    ]
+    _legend_outside(ax, handles, title="member")
+    revoked = sum(len(parts) for _, _, kind, parts in steps if kind != "assigned")
+    orphaned = len({p for p, *_ in gaps})
+    title = "who owns each partition, rebalance by rebalance"
+    facts = f"{revoked} partition revocation{'s' if revoked != 1 else ''}"
+    facts += f"; {orphaned} of {len(rows)} partitions were without an owner at some point"
+    ax.set_title(f"{title}\n{facts}", loc="left", fontsize="medium", pad=16 if jumps else 6)
+    return fig
+
+
+def _end_labels(ax: Axes, ends: list[tuple[float, float, int]]) -> None:
+    """'partition N' right of the Axes at each line's end, spread so that none overlap."""
+    low, high = ax.get_ylim()
+    gap = 0.055
+    placed: list[float] = []
+    for y, _, _ in sorted(ends):
+        frac = (y - low) / (high - low) if high > low else 0.0
+        placed.append(max(frac, placed[-1] + gap) if placed else frac)
+    overflow = placed[-1] - 1.0 if placed else 0.0
+    if overflow > 0:  # pushed past the top: shift all down, keeping the gaps
+        placed = [max(f - overflow, i * gap) for i, f in enumerate(placed)]
+    for (y, x, p), frac in zip(sorted(ends), placed, strict=True):
+        ax.annotate(
+            f"partition {p}",
+            (x, y),
+            xytext=(1.01, frac),
+            textcoords="axes fraction",
+            va="center",
+            fontsize="x-small",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6},
+            annotation_clip=False,
+        )
+
+
+# -- 4. lag ----------------------------------------------------------------------------------
+def lag_over_time(lag: pd.DataFrame, *, by: str = "partition", ax: Axes | None = None) -> Figure:
+    """Consumer lag (log end offset minus committed offset) over time.
+
+    ``lag``: ``time_ms, partition, member, lag``, one row per partition per sample (the
+    ``group_state`` of a group sampled as time goes on; ``member`` is the partition's owner
+    then, a name or a member id). ``by="partition"``: a line per partition, each stretch in
+    the colour of the member that owned it, labelled at its end; ``by="member"``: a line per
+    member, the sum of the lag of the partitions it owned, in the member's colour. Time is
+    in seconds since the first sample.
+    """
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    if by not in ("partition", "member"):
+        raise ValueError(f"by must be 'partition' or 'member', got {by!r}")
+    frame = lag.dropna(subset=["lag"]).copy()
+    labels = _member_labels(frame["member"])
+    frame["who"] = [labels.get(m, "no owner") for m in frame["member"]]
+    t0 = float(frame["time_ms"].min()) if len(frame) else 0.0
+    frame["t"] = (frame["time_ms"].astype(float) - t0) / 1000.0
+    frame["lag"] = frame["lag"].astype(float)
+    fig, ax = _figure(ax, width=9.0, height=4.2)
+    members = sorted(set(frame["who"]), key=_natural)
+    if by == "partition":
+        numbers = sorted(int(p) for p in frame["partition"].unique())
+        ends: list[tuple[float, float, int]] = []
+        for p in numbers:
+            mine = frame[frame["partition"] == p].sort_values("t")
+            xs, ys = mine["t"].to_numpy(), mine["lag"].to_numpy()
+            if len(xs) == 0:
+                continue
+            segments = np.stack([np.stack([xs[:-1], ys[:-1]], 1), np.stack([xs[1:], ys[1:]], 1)], 1)
+            colors = [
+                NO_KEY_COLOR if w == "no owner" else member_color(w) for w in mine["who"].iloc[1:]
+            ]
+            line = LineCollection(segments, colors=colors, linewidths=2.0)
+            line.set_gid(f"partition {p}")
+            ax.add_collection(line)
+            ends.append((float(ys[-1]), float(xs[-1]), p))
+        handles = [
+            Line2D(
+                [], [], color=member_color(m) if m != "no owner" else NO_KEY_COLOR, lw=2, label=m
+            )
+            for m in members
+        ]
+        legend_title = "owned by member"
+        title = "consumer lag per partition"
+    else:
+        summed = frame.groupby(["who", "t"], sort=True)["lag"].sum().reset_index()
+        handles = []
+        for m in members:
+            mine = summed[summed["who"] == m]
+            (line,) = ax.plot(
+                mine["t"],
+                mine["lag"],
+                lw=2.0,
+                marker="o",
+                ms=3,
+                color=member_color(m) if m != "no owner" else NO_KEY_COLOR,
+                label=m,
+            )
+            line.set_gid(f"member {m}")
+            handles.append(line)
+        legend_title = "member"
+        title = "consumer lag per member (sum over its partitions)"
+    ax.autoscale_view()
+    top = ax.get_ylim()[1]
+    ax.set_ylim(-0.02 * top, top)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    if by == "partition" and len(ends) <= 16:
+        _end_labels(ax, ends)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("lag (records)")
+    ax.set_title(title, loc="left", fontsize="medium")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    legend = _legend_outside(ax, handles, title=legend_title)
+    if by == "partition":  # the legend goes right of the end labels
+        legend.set_bbox_to_anchor((1.16, 1.0))
+    return fig
+
+
+# -- 5. keys and partitions ------------------------------------------------------------------
+#: Above this many keys, a partition's bar is one block instead of one block per key.
+MAX_KEY_BLOCKS = 400
+
+
+def key_distribution(routing: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Records per partition, each key a block in its colour: a hot key is a tall block.
+
+    ``routing``: ``key, partition`` (``experiments.keyed_routing``: one row per account id,
+    ``key`` the bytes hashed). A row is one record; a ``records`` (or ``count``) column says
+    how many records a row stands for, so a hot key can be one row. The dashed line is an
+    even share (records / partitions); the title counts keys and the busiest partition's
+    multiple of the even share.
+    """
+    from matplotlib.collections import PolyCollection
+
+    weight = next((c for c in ("records", "count") if c in routing.columns), None)
+    frame = routing.assign(
+        _key=[key_text(k) for k in routing["key"]],
+        _n=routing[weight].astype(float) if weight else 1.0,
+    )
+    per_key = frame.groupby(["partition", "_key"], sort=False, dropna=False)["_n"].sum()
+    per_partition = frame.groupby("partition")["_n"].sum()
+    keys_per_partition = frame.groupby("partition")["_key"].nunique()
+    numbers = sorted(int(p) for p in per_partition.index)
+    if "partitions" in routing.attrs:
+        numbers = list(range(int(routing.attrs["partitions"])))
+    fig, ax = _figure(ax, width=min(3.0 + 0.5 * max(len(numbers), 4), 14.0), height=4.2)
+    col = {p: i for i, p in enumerate(numbers)}
+    n_keys = frame["_key"].nunique(dropna=False)
+    if n_keys <= MAX_KEY_BLOCKS:
+        verts, colors = [], []
+        for p in numbers:
+            bottom = 0.0
+            if p not in per_key.index.get_level_values(0):
+                continue
+            blocks = per_key.loc[p].sort_index(key=lambda ix: [_natural(k or "") for k in ix])
+            for key, n in blocks.items():
+                x = col[p]
+                verts.append(
+                    [
+                        (x - 0.4, bottom),
+                        (x + 0.4, bottom),
+                        (x + 0.4, bottom + n),
+                        (x - 0.4, bottom + n),
+                    ]
+                )
+                colors.append(key_color(key))
+                if n >= 0.15 * float(per_partition.max()) and n > 1:  # a hot key: name it
+                    ax.text(
+                        x,
+                        bottom + n / 2,
+                        "no key" if key is None else key,
+                        ha="center",
+                        va="center",
+                        fontsize="small",
+                        color=_text_color(key_color(key)),
+                    )
+                bottom += n
+        bars = PolyCollection(verts, facecolors=colors, edgecolors="white", linewidths=0.5)
+    else:
+        verts = [
+            [(col[p] - 0.4, 0), (col[p] + 0.4, 0), (col[p] + 0.4, n), (col[p] - 0.4, n)]
+            for p, n in per_partition.items()
+        ]
+        bars = PolyCollection(verts, facecolors="#4477AA", edgecolors="white")
+    bars.set_gid("keys")
+    ax.add_collection(bars)
+    total = float(per_partition.sum())
+    even = total / max(len(numbers), 1)
+    ax.axhline(even, color="black", lw=1.0, ls="--", label="even share")
+    for p in numbers:
+        n = float(per_partition.get(p, 0))
+        k = int(keys_per_partition.get(p, 0))
+        ax.annotate(
+            f"{k} key{'s' if k != 1 else ''}",
+            (col[p], n),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize="x-small",
+        )
+    ax.set_xlim(-0.6, len(numbers) - 0.4)
+    ax.set_ylim(0, max(float(per_partition.max()) if len(per_partition) else 1, even) * 1.12)
+    ax.set_xticks(range(len(numbers)), [str(p) for p in numbers])
+    ax.set_xlabel("partition")
+    ax.set_ylabel("records")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    busiest = float(per_partition.max()) / even if even else 0.0
+    ax.set_title(
+        f"records per partition: {n_keys} key{'s' if n_keys != 1 else ''} over "
+        f"{len(numbers)} partitions\nbusiest partition: {busiest:.1f}× the even share",
+        loc="left",
+        fontsize="medium",
+    )
+    ax.legend(loc="upper right", fontsize="small", frameon=False)
+    return fig
+
+
+def key_remapping(before: pd.DataFrame, after: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """What a new partition count does to the keys: old partition → new partition, per key.
+
+    ``before`` and ``after``: ``keyed_routing`` frames (``key, partition``) for the same keys
+    with different partition counts. A cell counts the keys that were in the row's partition
+    and are now in the column's; outlined cells are keys that stayed in their partition
+    number. The title gives the share of keys that moved: their records before the change
+    are in another partition than their records after it, so per-key order is broken.
+    """
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    old = dict(zip((key_text(k) for k in before["key"]), before["partition"], strict=True))
+    new = dict(zip((key_text(k) for k in after["key"]), after["partition"], strict=True))
+    keys = [k for k in old if k in new]
+    n_old = int(before.attrs.get("partitions", max(old.values(), default=-1) + 1))
+    n_new = int(after.attrs.get("partitions", max(new.values(), default=-1) + 1))
+    counts = np.zeros((n_old, n_new), dtype=int)
+    for k in keys:
+        counts[int(old[k]), int(new[k])] += 1
+    moved = sum(1 for k in keys if old[k] != new[k])
+    share = moved / len(keys) if keys else 0.0
+    fig, ax = _figure(ax, width=min(2.6 + 0.55 * n_new, 12.0), height=min(2.0 + 0.5 * n_old, 10.0))
+    image = ax.imshow(
+        counts, cmap="cividis", aspect="equal", vmin=0, vmax=max(int(counts.max()), 1)
+    )
+    image.set_gid("keys moved")
+    for i in range(n_old):
+        for j in range(n_new):
+            if i == j:
+                stay = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#D55E00", lw=2.0)
+                stay.set_gid("stayed")
+                ax.add_patch(stay)
+            if n_old * n_new <= 400:
+                rgb = image.cmap(image.norm(counts[i, j]))
+                ax.text(
+                    j,
+                    i,
+                    str(counts[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color=_text_color(matplotlib.colors.to_hex(rgb)),
+                )
+    ax.set_xticks(range(n_new))
+    ax.set_yticks(range(n_old))
+    ax.set_xlabel(f"partition with {n_new} partitions")
+    ax.set_ylabel(f"partition with {n_old} partitions")
+    ax.tick_params(length=0)
+    ax.set_title(
+        f"{n_old} → {n_new} partitions: {moved} of {len(keys)} keys "
+        f"({share:.0%}) moved\nto another partition (outlined: stayed)",
+        loc="left",
+        fontsize="medium",
+    )
+    return fig
+
+
+# -- 6. retention ----------------------------------------------------------------------------
+def retention(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """The log start offset moving up as retention deletes whole segments.
+
+    ``frame``: ``experiments.retention_on_segments`` (``elapsed_ms, log_start_offset,
+    log_end_offset, segments, records_retained``): the log start and log end offsets over
+    time, the retained records between them, and a marker at each segment deletion (the
+    log start offset jumps by a whole segment, at a retention check). Or
+    ``experiments.retention_and_replay`` (``phase, group, first_offset, last_offset,
+    records_seen``): each phase's group and the offsets it read, after ``delete_records``
+    the reader starts at the new log start offset.
+    """
+    if "elapsed_ms" in frame.columns:
+        return _retention_over_time(frame, ax)
+    if "phase" in frame.columns:
+        return _replay_phases(frame, ax)
+    raise ValueError(
+        "retention() takes a retention_on_segments frame (elapsed_ms, log_start_offset, "
+        "log_end_offset, ...) or a retention_and_replay frame (phase, group, first_offset, ...)"
+    )
+
+
+def _retention_over_time(frame: pd.DataFrame, ax: Axes | None) -> Figure:
+    fig, ax = _figure(ax, width=9.0, height=4.4)
+    t = frame["elapsed_ms"].astype(float) / 1000.0
+    start = frame["log_start_offset"].astype(float)
+    end = frame["log_end_offset"].astype(float)
+    ax.fill_between(
+        t, start, end, step="post", color="#88CCEE", alpha=0.45, lw=0, label="retained records"
+    )
+    (start_line,) = ax.step(t, start, where="post", color="black", lw=2.0, label="log start offset")
+    (end_line,) = ax.step(
+        t, end, where="post", color="black", lw=1.4, ls=(0, (2, 1)), label="log end offset"
+    )
+    start_line.set_gid("log_start_offset")
+    end_line.set_gid("log_end_offset")
+    before = start.shift(fill_value=start.iloc[0] if len(start) else 0)
+    jumps = frame[start != before]
+    (deleted,) = ax.plot(
+        jumps["elapsed_ms"] / 1000.0,
+        jumps["log_start_offset"],
+        ls="none",
+        marker="o",
+        ms=7,
+        mfc="#D55E00",
+        mec="black",
+        label="segment deleted (retention check)",
+    )
+    deleted.set_gid("segment_deleted")
+    for (_, row), old in zip(jumps.iterrows(), before[jumps.index], strict=True):
+        ax.annotate(
+            f"offsets {int(old)}–{int(row['log_start_offset']) - 1} deleted",
+            (row["elapsed_ms"] / 1000.0, row["log_start_offset"]),
+            xytext=(6, -12),
+            textcoords="offset points",
+            fontsize="x-small",
+            color="#8A3B00",
+        )
+    ax.set_xlabel("time since the first record (s)")
+    ax.set_ylabel("offset")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylim(bottom=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    summary = frame.attrs.get("summary", {})
+    facts = f"{len(jumps)} segment deletion{'s' if len(jumps) != 1 else ''}"
+    if summary.get("segment_bases"):
+        facts += f"; segments start at offsets {', '.join(map(str, summary['segment_bases']))}"
+    ax.set_title(
+        f"time-based retention deletes whole segments\n{facts}", loc="left", fontsize="medium"
+    )
+    _legend_outside(ax, ax.get_legend_handles_labels()[0])
+    return fig
+
+
+def _replay_phases(frame: pd.DataFrame, ax: Axes | None) -> Figure:
+    from matplotlib.collections import PolyCollection
+    from matplotlib.lines import Line2D
+
+    fig, ax = _figure(ax, width=9.0, height=1.8 + 0.55 * len(frame))
+    verts, colors = [], []
+    end = int(frame["last_offset"].max()) + 1 if len(frame) else 1
+    for i, row in enumerate(frame.itertuples(index=False)):
+        if row.records_seen > 0:
+            a, b = row.first_offset, row.last_offset + 1
+            verts.append([(a, i - 0.3), (b, i - 0.3), (b, i + 0.3), (a, i + 0.3)])
+            colors.append(member_color(row.group))
+            ax.text(
+                (a + b) / 2,
+                i,
+                f"{row.group} reads {a}–{b - 1} ({row.records_seen})",
+                ha="center",
+                va="center",
+                fontsize="small",
+                color=_text_color(member_color(row.group)),
+            )
+        if row.first_offset > 0:
+            gone = [
+                (0, i - 0.3),
+                (row.first_offset, i - 0.3),
+                (row.first_offset, i + 0.3),
+                (0, i + 0.3),
+            ]
+            deleted = PolyCollection(
+                [gone], facecolors=DELETED_COLOR, edgecolors="#999999", hatch="////", lw=0.5
+            )
+            deleted.set_gid("deleted")
+            ax.add_collection(deleted)
+    read = PolyCollection(verts, facecolors=colors, edgecolors="white")
+    read.set_gid("read")
+    ax.add_collection(read)
+    ax.set_xlim(0, end)
+    ax.set_ylim(len(frame) - 0.5, -0.5)
+    ax.set_yticks(range(len(frame)), list(frame["phase"]))
+    ax.set_xlabel("offset")
+    ax.set_ylabel("phase")
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    summary = frame.attrs.get("summary", {})
+    title = "a log keeps history: replay, reset, and what deletion takes away"
+    if "log_start_offset_after" in summary:
+        title += f"\nlog start offset after delete_records: {summary['log_start_offset_after']}"
+    ax.set_title(title, loc="left", fontsize="medium")
+    handles = [
+        Line2D([], [], lw=8, color=member_color(g), label=g) for g in dict.fromkeys(frame["group"])
+    ]
+    if (frame["first_offset"] > 0).any():
+        from matplotlib.patches import Patch
+
+        handles.append(
+            Patch(fc=DELETED_COLOR, ec="#999999", hatch="////", label="deleted (before log start)")
+        )
+    _legend_outside(ax, handles, title="group")
+    return fig
+
+
+# -- 7. a log versus a queue -----------------------------------------------------------------
+_SYSTEM_TITLES = {
+    "kafka": "Kafka: a log, one group per reader",
+    "rabbitmq-fanout": "RabbitMQ fanout: a queue per reader",
+    "rabbitmq-competing": "RabbitMQ: competing consumers, one queue",
+}
+
+
+def log_versus_queue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Which reader got which message, in which order: a Kafka log beside RabbitMQ queues.
+
+    ``frame``: ``experiments.log_versus_queue`` (``system, reader, seq, event,
+    redelivered``). One panel per system, one row per reader, one cell per delivery in the
+    order received; a cell shows the message's publish number and has its key's (account's)
+    colour. A redelivered message has a thick outline and ↻. A reader that got nothing says
+    so. With ``ax``, the systems share that one Axes, side by side.
+    """
+    from matplotlib.collections import PolyCollection
+
+    systems = list(dict.fromkeys(frame["system"]))
+    readers = {s: list(dict.fromkeys(frame.loc[frame["system"] == s, "reader"])) for s in systems}
+    summary = frame.attrs.get("summary", {})
+    for s, facts in summary.items():  # a reader that received nothing is in the summary only
+        for reader in facts.get("copies_per_reader", {}):
+            if s in readers and reader not in readers[s]:
+                readers[s].append(reader)
+    published = list(dict.fromkeys(frame.sort_values(["system", "reader", "seq"])["event"]))
+    kafka = frame[frame["system"] == "kafka"]
+    if len(kafka):  # a Kafka reader of the one-partition log sees the publish order
+        first_reader = kafka["reader"].iloc[0]
+        published = list(kafka[kafka["reader"] == first_reader].sort_values("seq")["event"])
+    number = {e: i for i, e in enumerate(published)}
+    widest = max([int(frame["seq"].max()) + 1 if len(frame) else 1, 1])
+    if ax is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        tallest = max([len(r) for r in readers.values()] + [1])
+        height = 0.8 + len(systems) * (0.75 + 0.36 * tallest)
+        width = min(max(8.0, 3.0 + 0.4 * widest), 16.0)
+        fig = Figure(figsize=(width, height), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = list(fig.subplots(len(systems), 1, squeeze=False, sharex=True)[:, 0])
+    else:
+        fig, axes = ax.figure, [ax] * len(systems)
+    offset = 0
+    for s, axis in zip(systems, axes, strict=True):
+        rows = readers[s]
+        mine = frame[frame["system"] == s]
+        verts, faces, edges, widths = [], [], [], []
+        for r, reader in enumerate(rows):
+            y = offset + r
+            got = mine[mine["reader"] == reader].sort_values("seq")
+            if got.empty:
+                axis.text(
+                    0,
+                    y,
+                    "nothing: bound after the events were published"
+                    if "fanout" in s
+                    else "nothing",
+                    va="center",
+                    fontsize="small",
+                    style="italic",
+                    color="#444444",
+                )
+            for seq, event, again in got[["seq", "event", "redelivered"]].itertuples(index=False):
+                key = str(event).split(":")[0]
+                color = key_color(key)
+                verts.append(
+                    [
+                        (seq, y - 0.36),
+                        (seq + 0.92, y - 0.36),
+                        (seq + 0.92, y + 0.36),
+                        (seq, y + 0.36),
+                    ]
+                )
+                faces.append(color)
+                edges.append("black" if again else "white")
+                widths.append(2.5 if again else 0.5)
+                label = f"#{number.get(event, '?')}" + (" ↻" if again else "")
+                axis.text(
+                    seq + 0.46,
+                    y,
+                    label,
+                    ha="center",
+                    va="center",
+                    fontsize="x-small",
+                    color=_text_color(color),
+                )
+        cells = PolyCollection(verts, facecolors=faces, edgecolors=edges, linewidths=widths)
+        cells.set_gid(f"deliveries {s}")
+        axis.add_collection(cells)
+        if ax is None:
+            axis.set_ylim(len(rows) - 0.5, -0.5)
+            axis.set_yticks(range(len(rows)), rows)
+            facts = summary.get(s, {})
+            detail = []
+            if "left_after_reading" in facts:
+                detail.append(f"{facts['left_after_reading']} left after reading")
+            if "replay_possible" in facts:
+                detail.append("replay possible" if facts["replay_possible"] else "no replay")
+            if "order_kept" in facts:
+                detail.append("order kept" if facts["order_kept"] else "order changed")
+            axis.set_title(
+                f"{_SYSTEM_TITLES.get(s, s)}\n{', '.join(detail)}", loc="left", fontsize="medium"
+            )
+            axis.set_ylabel("reader")
+        else:
+            offset += len(rows) + 1
+        axis.tick_params(axis="y", length=0)
+        for side in ("top", "right", "left"):
+            axis.spines[side].set_visible(False)
+        axis.set_xlim(-0.1, widest + 0.1)
+    if ax is not None:
+        labels = [f"{s}: {r}" for s in systems for r in readers[s] + [""]][:-1]
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_yticks(range(len(labels)), labels)
+    from matplotlib.patches import Patch
+
+    accounts = sorted({str(e).split(":")[0] for e in frame["event"]}, key=_natural)
+    handles = [Patch(fc=key_color(a), label=a) for a in accounts[:MAX_LEGEND_KEYS]]
+    handles.append(Patch(fc="white", ec="black", lw=2.5, label="redelivered ↻"))
+    _legend_outside(axes[0], handles, title="key (account)")
+    axes[-1].set_xlabel("delivery order (#n: the n-th event published; ↻ redelivered)")
+    axes[-1].xaxis.get_major_locator().set_params(integer=True)
     return fig
