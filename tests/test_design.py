@@ -1,0 +1,88 @@
+"""check_design: the key decides which order is kept, partitions cap useful consumers, a hot key
+skews the load; the broker gives the simulator's table."""
+
+from __future__ import annotations
+
+import pytest
+
+from simkafka.design import DESIGN_COLUMNS, check_design, playball_events
+from simkafka.experiments import frames_agree
+
+
+def scoreboard(key: str, partitions: int = 4, consumers: int = 4) -> dict:
+    return {
+        "topics": {"match-events": {"partitions": partitions, "key": key}},
+        "groups": {
+            "scoreboard": {"topic": "match-events", "consumers": consumers, "order_by": "match_id"}
+        },
+    }
+
+
+GOOD = {
+    "topics": {
+        "match-events": {"partitions": 4, "key": "match_id"},
+        "user-accounts": {"partitions": 3, "key": "account_id"},
+    },
+    "groups": {
+        "scoreboard": {"topic": "match-events", "consumers": 4, "order_by": "match_id"},
+        "groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"},
+    },
+}
+
+
+def test_playball_events_are_in_send_order() -> None:
+    events = playball_events()
+    assert [int(e["seq"]) for e in events] == list(range(len(events)))
+    assert sum(e["topic"] == "match-events" for e in events) == 24
+    assert sum(e["topic"] == "user-accounts" for e in events) == 24
+
+
+def test_keying_by_match_keeps_each_matchs_order() -> None:
+    row = check_design("sim", scoreboard("match_id")).iloc[0]
+    assert bool(row["order_kept"]) and bool(row["sees_everything"])
+
+
+def test_keying_by_team_spreads_a_match_over_partitions() -> None:
+    frame = check_design("sim", scoreboard("team_id"))
+    assert list(frame.columns) == DESIGN_COLUMNS
+    assert not frame["order_kept"].iloc[0]
+    assert "3 of 4 match_id values" in frame.attrs["summary"]["problems"][0]
+
+
+def test_one_hot_key_leaves_consumers_idle() -> None:
+    row = check_design("sim", scoreboard("tournament_id")).iloc[0]
+    assert row["max_useful_consumers"] == 1 and row["active_consumers"] == 1
+    assert row["skew"] == 4.0  # one member of four does all the work
+
+
+def test_more_consumers_than_partitions_do_not_help() -> None:
+    frame = check_design("sim", scoreboard("match_id", partitions=2, consumers=4))
+    assert frame["active_consumers"].iloc[0] == 2
+    assert any("get nothing to do" in p for p in frame.attrs["summary"]["problems"])
+
+
+def test_a_good_design_has_no_problems() -> None:
+    frame = check_design("sim", GOOD)
+    assert frame.attrs["summary"] == {"ok": True, "problems": []}
+    assert frame["group"].tolist() == ["scoreboard", "groups-service"]
+
+
+def test_a_group_must_read_a_designed_topic() -> None:
+    with pytest.raises(ValueError, match="not a designed topic"):
+        check_design(
+            "sim", {"topics": GOOD["topics"], "groups": {"x": {"topic": "y", "consumers": 1}}}
+        )
+
+
+def test_a_topic_needs_a_key_field() -> None:
+    with pytest.raises(ValueError, match="key must name an event field"):
+        check_design(
+            "sim", {"topics": {"match-events": {"partitions": 1, "key": None}}, "groups": {}}
+        )
+
+
+@pytest.mark.kafka
+def test_the_broker_gives_the_simulators_table() -> None:
+    simulated = check_design("sim", GOOD)
+    real = check_design("kafka", GOOD)
+    assert frames_agree(simulated, real), (simulated.to_string(), real.to_string())
