@@ -11,7 +11,7 @@ LAB_PORT ?= 8888
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: env lab student notebooks test test-sim brokers-up brokers-down brokers-status bench fidelity lint clean
+.PHONY: env lab student notebooks test test-sim brokers-up brokers-down brokers-status bench fidelity figures lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "simkafka needs Python 3.11 or newer: install it, or run make PYTHON=python3.11 ...")'
@@ -68,6 +68,10 @@ bench: env
 # Every experiment on the simulator and on the real Kafka, side by side (starts Kafka if needed).
 fidelity: env
 	$(VPY) -m simkafka.brokers run -- $(VPY) -m simkafka.experiments --fidelity
+
+# Every simkafka.viz drawing as PNG in docs/figures/ (simulator; the real brokers too if up).
+figures: env
+	$(VPY) tools/make_figures.py
 
 lint: env
 	$(VPY) -m ruff check src tests benchmarks tools notebooks
