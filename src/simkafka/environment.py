@@ -13,6 +13,7 @@ pika only when called, so this module also imports where they are absent (in the
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -53,11 +54,17 @@ def broker_address(broker: str) -> str:
     >>> "SIMKAFKA_KAFKA_BOOTSTRAP" in os.environ or broker_address("kafka") == "127.0.0.1:9092"
     True
     """
-    from simkafka import brokers
-
-    if _check_name(broker) == "kafka":
-        return brokers.kafka_bootstrap().split(",")[0].strip()
-    url = urlsplit(brokers.rabbitmq_url())
+    name = _check_name(broker)
+    try:
+        from simkafka import brokers
+    except ImportError:  # no usable socket module (a browser sandbox): the launcher cannot load
+        kafka = os.environ.get("SIMKAFKA_KAFKA_BOOTSTRAP") or "127.0.0.1:9092"
+        rabbitmq = os.environ.get("SIMKAFKA_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/"
+    else:
+        kafka, rabbitmq = brokers.kafka_bootstrap(), brokers.rabbitmq_url()
+    if name == "kafka":
+        return kafka.split(",")[0].strip()
+    url = urlsplit(rabbitmq)
     return f"{url.hostname or '127.0.0.1'}:{url.port or 5672}"
 
 
