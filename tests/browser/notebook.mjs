@@ -1,7 +1,8 @@
 // Opens a notebook in Debian's Chromium (headless, through playwright-core), runs all cells
 // from the Run menu as a learner would, waits for texts, optionally clicks a button, and
 // prints one JSON report on stdout. The same driver serves JupyterLab and JupyterLite: both
-// show JupyterLab's notebook UI.
+// show JupyterLab's notebook UI. With "mode": "repl" it opens a JupyterLite REPL whose URL
+// carries the code (?kernel=python&code=...) and only waits for the texts.
 //
 //   node notebook.mjs plan.json
 //
@@ -11,7 +12,8 @@
 //   "screenshot": "/path/to/after-run.png",
 //   "expect": ["text that must appear in some cell output", ...],
 //   "click": {"button": "add consumer", "screenshot": "/path/to/after-click.png"},  // optional
-//   "timeoutMs": 120000
+//   "timeoutMs": 120000,
+//   "mode": "notebook"  // or "repl"
 // }
 //
 // Every request to a host other than 127.0.0.1 or localhost is aborted and listed in the
@@ -21,6 +23,8 @@ import { chromium } from 'playwright-core';
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const timeout = plan.timeoutMs ?? 120000;
+const repl = plan.mode === 'repl';
+const scope = repl ? '.jp-CodeConsole' : '.jp-Notebook';
 const started = Date.now();
 const report = { aborted: [], pageErrors: [], timings: {}, outputs: [], errors: [] };
 const mark = (name) => { report.timings[name] = (Date.now() - started) / 1000; };
@@ -39,8 +43,8 @@ const browser = await chromium.launch({
 
 // The texts of every output, the output area's image sources, and the in-flight prompts.
 async function notebookState(page) {
-  return page.evaluate(() => {
-    const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+  return page.evaluate((scope) => {
+    const cells = [...document.querySelectorAll(`${scope} .jp-CodeCell`)];
     return {
       prompts: cells.map((c) => (c.querySelector('.jp-InputPrompt')?.textContent ?? '').trim()),
       outputs: cells.map((c) => [...c.querySelectorAll('.jp-OutputArea-output')]
@@ -49,7 +53,7 @@ async function notebookState(page) {
         '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]',
       )].map((o) => o.textContent),
     };
-  });
+  }, scope);
 }
 
 // The text and images of the output area of the cell that holds the button named `name`.
@@ -104,29 +108,33 @@ try {
   page.on('pageerror', (error) => report.pageErrors.push(String(error)));
 
   await page.goto(plan.url);
-  await page.locator('.jp-Notebook .jp-Cell').first().waitFor();
-  mark('notebook_shown');
-
-  // JupyterLab asks which kernel to start: take the one it offers, as a learner would
-  // (the learner's "Select"; JupyterLab's autoStartDefaultKernel setting is off by default).
-  const dialogAccept = page.locator('.jp-Dialog .jp-mod-accept');
-  if (await dialogAccept.waitFor({ timeout: 15000 }).then(() => true, () => false)) {
-    await dialogAccept.click();
-    await dialogAccept.waitFor({ state: 'hidden' });
+  await page.locator(`${scope} .jp-Cell`).first().waitFor();
+  mark(repl ? 'console_shown' : 'notebook_shown');
+  const expected = plan.expect ?? [];
+  const shows = (s) => expected.every((t) => s.outputs.join('\n').includes(t));
+  let state;
+  if (repl) {
+    state = await waitUntil(page, 'the expected texts', (s) => s.errors.length > 0 || shows(s));
+  } else {
+    // JupyterLab asks which kernel to start: take the one it offers, as a learner would
+    // (JupyterLab's autoStartDefaultKernel setting is off by default).
+    const dialogAccept = page.locator('.jp-Dialog .jp-mod-accept');
+    if (await dialogAccept.waitFor({ timeout: 15000 }).then(() => true, () => false)) {
+      await dialogAccept.click();
+      await dialogAccept.waitFor({ state: 'hidden' });
+    }
+    // Clear the stored outputs and prompts first: what the test reads is what this run printed.
+    await menu(page, 'Edit', 'Clear Outputs of All Cells');
+    await waitUntil(page, 'the outputs to clear', (s) => s.outputs.every((o) => o === ''));
+    await menu(page, 'Run', 'Run All Cells');
+    state = await waitUntil(page, 'every cell to run and the expected texts', (s) => {
+      const done = s.prompts.length > 0 && s.prompts.every((p) => /^\[\d+\]:$/.test(p));
+      return s.errors.length > 0 || (done && shows(s));
+    });
   }
-
-  // Clear the stored outputs and prompts first, so what the test reads is what this run printed.
-  await menu(page, 'Edit', 'Clear Outputs of All Cells');
-  await waitUntil(page, 'the outputs to clear', (s) => s.outputs.every((o) => o === ''));
-  await menu(page, 'Run', 'Run All Cells');
-  const state = await waitUntil(page, 'every cell to run and the expected texts', (s) => {
-    const done = s.prompts.length > 0 && s.prompts.every((p) => /^\[\d+\]:$/.test(p));
-    const text = s.outputs.join('\n');
-    return s.errors.length > 0 || (done && (plan.expect ?? []).every((t) => text.includes(t)));
-  });
   report.outputs = state.outputs;
   report.errors = state.errors;
-  mark('all_cells_ran');
+  mark(repl ? 'texts_shown' : 'all_cells_ran');
   await page.screenshot({ path: plan.screenshot, fullPage: true });
 
   if (plan.click && state.errors.length === 0) {
