@@ -9,7 +9,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-MODULES = ["bench_routing", "bench_assignors", "bench_produce_consume", "bench_rebalance"]
+MODULES = [
+    "bench_routing",
+    "bench_assignors",
+    "bench_produce_consume",
+    "bench_rebalance",
+    "bench_widgets",
+]
 
 
 def _fmt(value) -> str:
