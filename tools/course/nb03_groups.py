@@ -5,7 +5,7 @@ Built into notebooks/03-consumer-groups.ipynb by tools/build_notebooks.py.
 
 from __future__ import annotations
 
-from course import exercise, golden, kafka, md, solution
+from course import exercise, golden, kafka, md, shown, solution
 
 NAME = "03-consumer-groups"
 
@@ -75,6 +75,19 @@ for name in ["b", "c", "d"]:
     group.settle()
     owned = {member: group.assignment(member) for member in group.names}
     print(f"after {name} joins: {owned}")
+"""
+    ),
+    md(
+        """
+The same as a drawing: one row per member, its partitions as boxes in its colour.
+"""
+    ),
+    shown(
+        """
+%matplotlib inline
+from simkafka.viz import group_ownership as draw_ownership
+
+draw_ownership(group.ownership(), members=group.names)
 """
     ),
     md(

@@ -5,7 +5,7 @@ Built into notebooks/04-rebalancing.ipynb by tools/build_notebooks.py.
 
 from __future__ import annotations
 
-from course import exercise, golden, kafka, md, solution
+from course import exercise, golden, kafka, md, shown, solution
 
 NAME = "04-rebalancing"
 
@@ -93,6 +93,37 @@ print()
 print("cooperative-sticky:")
 print(cooperative.to_string(index=False))
 print(cooperative.attrs["summary"])
+"""
+    ),
+    md(
+        """
+The same two runs drawn: one row per partition, coloured by its owner, listener call after
+listener call. A grey gap is a partition that was revoked and not yet assigned again:
+nobody reads it.
+"""
+    ),
+    shown(
+        """
+%matplotlib inline
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from simkafka import SimCluster
+from simkafka.members import GroupMembers
+from simkafka.viz import rebalance_timeline as draw_timeline
+
+fig = Figure(figsize=(9, 6), layout="constrained")
+FigureCanvasAgg(fig)
+for ax, strategy in zip(fig.subplots(2, 1), ["range", "cooperative-sticky"]):
+    sim = SimCluster(seed=0)
+    sim.create_topic("user-accounts", partitions=4)
+    with GroupMembers(sim, "user-accounts", "groups-service", strategy=strategy) as members:
+        for name in ["a", "b", "c"]:
+            members.join(name)
+            members.settle()
+        draw_timeline(members.events(), 4, ax=ax)
+    ax.set_title(f"{strategy}: a, b, c join", loc="left")
+fig
 """
     ),
     md(
