@@ -195,7 +195,29 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
     # Not pyplot's: a notebook shows the returned figure once, and nothing is kept alive.
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
+    fig._simkafka_sized = True  # ours to widen (see _fit_width), not a caller's figure
     return fig, fig.add_subplot()
+
+
+def _fit_width(fig: Figure, ax: Axes) -> None:
+    """Widen a figure this module made until its left-aligned title and legend fit.
+
+    Constrained layout shrinks the Axes for a legend but never widens the figure, and a
+    title longer than its Axes runs off the edge; text widths are estimated from lengths
+    (about 0.075 in a character at the default size), which is cheap and close enough.
+    """
+    if not getattr(fig, "_simkafka_sized", False):
+        return
+    title = ax.get_title(loc="left")
+    axes_needed = 0.075 * max((len(line) for line in title.splitlines()), default=0) + 0.2
+    legend = ax.get_legend()
+    legend_width = 0.0
+    if legend is not None:
+        labels = [t.get_text() for t in legend.get_texts()]
+        if legend.get_title().get_text():
+            labels.append(legend.get_title().get_text())
+        legend_width = 0.065 * max((len(t) for t in labels), default=0) + 0.8
+    fig.set_figwidth(max(fig.get_figwidth(), 1.0 + axes_needed + legend_width))
 
 
 def _legend_outside(ax: Axes, handles: Sequence[Any], title: str | None = None, **kw: Any) -> Any:
@@ -571,7 +593,6 @@ def group_ownership(
         rows.append((None, sorted(unowned)))
     n_rows = max(len(rows), 1)
     widest = max([len(ps) for _, ps in rows] + [3])
-    own_figure = ax is None
     fig, ax = _figure(ax, width=min(1.6 + 0.6 * widest, 14.0), height=1.0 + 0.42 * n_rows)
     for r, (member, parts) in enumerate(rows):
         color = NO_KEY_COLOR if member is None else member_color(member)
@@ -624,10 +645,8 @@ def group_ownership(
     if "topic" in ownership.columns and len(ownership):
         title = f"{ownership['topic'].iloc[0]}: {title}"
     title += "\n" + ", ".join(facts)
-    longest = max(len(line) for line in title.splitlines())
-    if own_figure:  # room for the title: constrained layout does not widen a figure
-        fig.set_figwidth(max(fig.get_figwidth(), 0.6 + 0.075 * longest))
     ax.set_title(title, loc="left", fontsize="medium")
+    _fit_width(fig, ax)
     return fig
 
 
@@ -832,7 +851,8 @@ def rebalance_timeline(
     title = "who owns each partition, rebalance by rebalance"
     facts = f"{revoked} partition revocation{'s' if revoked != 1 else ''}"
     facts += f"; {orphaned} of {len(rows)} partitions were without an owner at some point"
-    ax.set_title(f"{title}\n{facts}", loc="left", fontsize="medium", pad=16 if jumps else 6)
+    ax.set_title(f"{title}\n{facts}", loc="left", fontsize="medium", pad=24 if jumps else 6)
+    _fit_width(fig, ax)
     return fig
 
 
@@ -941,6 +961,7 @@ def lag_over_time(lag: pd.DataFrame, *, by: str = "partition", ax: Axes | None =
     legend = _legend_outside(ax, handles, title=legend_title)
     if by == "partition":  # the legend goes right of the end labels
         legend.set_bbox_to_anchor((1.16, 1.0))
+    _fit_width(fig, ax)
     return fig
 
 
@@ -1043,6 +1064,7 @@ def key_distribution(routing: pd.DataFrame, *, ax: Axes | None = None) -> Figure
         fontsize="medium",
     )
     ax.legend(loc="upper right", fontsize="small", frameon=False)
+    _fit_width(fig, ax)
     return fig
 
 
@@ -1101,6 +1123,7 @@ def key_remapping(before: pd.DataFrame, after: pd.DataFrame, *, ax: Axes | None 
         loc="left",
         fontsize="medium",
     )
+    _fit_width(fig, ax)
     return fig
 
 
@@ -1176,6 +1199,7 @@ def _retention_over_time(frame: pd.DataFrame, ax: Axes | None) -> Figure:
         f"time-based retention deletes whole segments\n{facts}", loc="left", fontsize="medium"
     )
     _legend_outside(ax, ax.get_legend_handles_labels()[0])
+    _fit_width(fig, ax)
     return fig
 
 
@@ -1238,6 +1262,7 @@ def _replay_phases(frame: pd.DataFrame, ax: Axes | None) -> Figure:
             Patch(fc=DELETED_COLOR, ec="#999999", hatch="////", label="deleted (before log start)")
         )
     _legend_outside(ax, handles, title="group")
+    _fit_width(fig, ax)
     return fig
 
 
