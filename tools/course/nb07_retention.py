@@ -5,7 +5,7 @@ Built into notebooks/07-retention-and-replay.ipynb by tools/build_notebooks.py.
 
 from __future__ import annotations
 
-from course import exercise, golden, kafka, md, solution
+from course import exercise, golden, kafka, md, shown, solution
 
 NAME = "07-retention-and-replay"
 
@@ -93,6 +93,19 @@ The table has one row per send and per 10 s step:
     golden(
         """
 print(by_time.iloc[::3].to_string(index=False))
+"""
+    ),
+    md(
+        """
+The same as a picture: the retained records lie between the log start offset and the log
+end offset; the log start offset climbs in steps, one segment at a time.
+"""
+    ),
+    shown(
+        """
+from simkafka.viz import retention
+
+_ = retention(by_time)
 """
     ),
     md(
@@ -195,6 +208,11 @@ from simkafka.experiments import retention_and_replay
 
 replay = retention_and_replay("sim", n_events=12)
 print(replay.to_string(index=False))
+"""
+    ),
+    shown(
+        """
+_ = retention(replay)
 """
     ),
     md(
