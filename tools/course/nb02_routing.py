@@ -272,7 +272,7 @@ for name in ("kafka-python", "consistent_random", "murmur2_random"):
         for k in ex2_keys
     ]
 for name, parts in ex2_where.items():
-    same = sum(a == b for a, b in zip(parts, ex2_where["kafka-python"]))
+    same = sum(a == b for a, b in zip(parts, ex2_where["kafka-python"], strict=True))
     print(f"{name:18} same partition as kafka-python for {same} of 100 accounts")
 """
     ),
@@ -308,7 +308,8 @@ else:
         sim_murmur2=on_sim["kafka_python"], sim_consistent_random=on_sim["confluent_kafka"]
     )
     print(table.to_string(index=False))
-    print("same partition from both clients:", on_kafka.attrs["summary"]["same_partition"], "of", len(IDS))
+    same = on_kafka.attrs["summary"]["same_partition"]
+    print(f"same partition from both clients: {same} of {len(IDS)}")
     print("simulator and Kafka agree:", frames_agree(on_sim, on_kafka))
 """
     ),
