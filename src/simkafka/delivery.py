@@ -254,7 +254,10 @@ def new_group_start(backend: Backend, old_events: int = 6, new_events: int = 3) 
         members, seen = {}, {}
         for group, reset in groups.items():
             member = cluster.consumer(
-                topic, group_id=cluster.group_name(group), auto_offset_reset=reset
+                topic,
+                group_id=cluster.group_name(group),
+                auto_offset_reset=reset,
+                session_timeout_ms=SESSION_TIMEOUT_MS,
             )
             # Join and take a start position now, before the new events: "latest" means
             # the log end when the group first looks, not when the topic was created.
