@@ -5,7 +5,7 @@ Built into notebooks/04-rebalancing.ipynb by tools/build_notebooks.py.
 
 from __future__ import annotations
 
-from course import exercise, golden, kafka, md, shown, solution
+from course import code, exercise, golden, kafka, md, shown, solution
 
 NAME = "04-rebalancing"
 
@@ -254,7 +254,29 @@ The slow member reads offsets 0 and 1 forever and never commits. The fixes: fetc
 records per poll (`max_poll_records`), process faster, or raise `max_poll_interval_ms`
 above the longest batch you expect. Raising `session_timeout_ms` does not help: the member
 is not dead, only slow.
+"""
+    ),
+    md(
+        """
+## Try it: the rebalance dashboard
 
+A group on the simulator that you drive by hand. **add consumer** starts a member, **stop**
+closes the chosen member (LeaveGroup: a rebalance at once), **crash** kills it (the group
+waits for its session, a few **step**s), **produce** sends records, and **rebalance**
+switches between eager and cooperative. Watch the timeline: which partitions go without an
+owner in each rebalance?
+"""
+    ),
+    code(
+        """
+from simkafka.widgets import rebalance_dashboard
+
+dashboard = rebalance_dashboard(partitions=6, consumers=3, seed=0)
+dashboard
+"""
+    ),
+    md(
+        """
 ## 6. The same on the real broker
 
 First the eager and cooperative timelines on Kafka (about 15 seconds: members learn of
