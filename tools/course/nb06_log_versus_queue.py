@@ -1,0 +1,251 @@
+"""Notebook 06: a Kafka log beside RabbitMQ queues, with the same events.
+
+Built into notebooks/06-log-versus-queue.ipynb by tools/build_notebooks.py. The experiment
+is simkafka.experiments.log_versus_queue; its drawing is simkafka.viz.log_versus_queue.
+"""
+
+from __future__ import annotations
+
+from course import KAFKA, RABBITMQ, code, exercise, golden, md, rabbitmq, shown, solution
+
+NAME = "06-log-versus-queue"
+
+CELLS = [
+    md(
+        """
+# 06 - A log versus a queue: Kafka beside RabbitMQ
+
+**What you'll learn:** what changes when the same events go through a Kafka log and
+through RabbitMQ queues: a queue removes a message once it is acknowledged, gives each
+queue its own copy, can change the order when a consumer crashes, and cannot replay; a log
+keeps every record for every group, in order, and replays.
+
+**Time:** about 20 minutes. **Needs:** nothing; Kafka and RabbitMQ are optional (one cell
+runs the whole comparison on both real brokers).
+
+The story: the auth service publishes user-account events. The group-management service
+and an audit service both need every event, and later a reporting service arrives and
+wants the history. Which system gives each of them what it needs?
+"""
+    ),
+    md(
+        """
+## 1. A queue forgets what was acknowledged
+
+RabbitMQ routes each published message to queues. A consumer takes a message from a queue
+and *acknowledges* it (`basic_ack`) when it is done; the broker then deletes it. `SimQueue`
+models one RabbitMQ broker with pika's method names. **Predict:** after reading and
+acknowledging 3 messages, how many are left in the queue?
+"""
+    ),
+    golden(
+        """
+from simkafka.queue import SimQueue
+
+mq = SimQueue(seed=0)
+ch = mq.channel()
+ch.queue_declare("account-events")
+for event in ("acct-0:created", "acct-1:created", "acct-0:renamed"):
+    ch.basic_publish("", "account-events", event.encode())
+print("ready before:", ch.queue_declare("account-events", passive=True).method.message_count)
+for _ in range(3):
+    method, _props, body = ch.basic_get("account-events")
+    ch.basic_ack(method.delivery_tag)  # processed: the broker deletes it
+    print("got", body.decode())
+print("ready after: ", ch.queue_declare("account-events", passive=True).method.message_count)
+"""
+    ),
+    md(
+        """
+Gone: nobody can read those messages again. In Kafka, reading moves only the reader's own
+offset (notebook 05); the records stay in the log until retention deletes them.
+
+## 2. The same events, both ways
+
+`log_versus_queue` publishes the same 8 account events three ways:
+
+- **kafka**: to a one-partition topic. `groups-service` and `audit-service` (two consumer
+  groups) each read everything and commit; then a new group, `replay`, reads from offset 0.
+- **rabbitmq-fanout**: to a *fanout exchange* bound to two queues, `groups-service` and
+  `audit-service`: each queue gets its own copy, and each service acknowledges its copies.
+  Then `reporting-service` binds its new queue to the exchange.
+- **rabbitmq-competing**: to *one* queue with two *competing consumers* (prefetch 1: each
+  holds at most one unacknowledged message). `first` crashes while holding its third
+  message; the broker requeues it and `second` gets it, flagged `redelivered`.
+
+**Predict:** how many events does `replay` get? And `reporting-service`? Does `second`
+process the events in the order they were published?
+"""
+    ),
+    golden(
+        """
+from simkafka.experiments import log_versus_queue
+
+frame = log_versus_queue("sim", n_events=8)
+for system, facts in frame.attrs["summary"].items():
+    print(system)
+    for name, value in facts.items():
+        print(f"    {name}: {value}")
+"""
+    ),
+    md(
+        """
+Each row of the frame is one delivery: which reader got which event, in which order
+(`seq`), and whether it was a redelivery. The competing consumers:
+"""
+    ),
+    golden(
+        """
+competing = frame[frame.system == "rabbitmq-competing"]
+print(competing[["reader", "seq", "event", "redelivered"]].to_string(index=False))
+"""
+    ),
+    md(
+        """
+`first` received `acct-4:created` and crashed before acknowledging it. RabbitMQ put it back
+and `second` got it *after* `acct-0:email-verified`, which was published later. Had the two
+events been about the same account, the group service would have applied them in the wrong
+order. In Kafka, one partition is read by one member of a group at a time, in offset order;
+a crash makes the next member re-read from the committed offset (notebook 05), in order.
+
+The whole picture: a row per reader, a cell per delivery, numbered by publish order and
+coloured by account; ↻ marks a redelivery.
+"""
+    ),
+    shown(
+        """
+%matplotlib inline
+from simkafka import viz
+
+viz.log_versus_queue(frame)
+"""
+    ),
+    md(
+        """
+| | Kafka log | RabbitMQ fanout | RabbitMQ competing consumers |
+|---|---|---|---|
+| a copy per service | yes: a group reads everything | yes: a queue per service | no: they share the work |
+| left after reading | all of it (until retention) | nothing | nothing |
+| a newcomer sees the past | yes: `replay` from offset 0 | no: `reporting-service` gets only new messages | no |
+| order after a crash | kept per partition | kept per queue | changed: the requeued message comes later |
+
+## 3. The same on the real brokers
+
+The same experiment with kafka-python against Kafka and pika against RabbitMQ
+(`RealCluster` and `RealQueue`). The cell compares every delivery with the simulator's.
+"""
+    ),
+    code(
+        """
+from simkafka.environment import broker_notice
+from simkafka.experiments import frames_agree
+
+notice = broker_notice("kafka") or broker_notice("rabbitmq")
+if notice:
+    print(notice)
+else:
+    real = log_versus_queue("real", n_events=8)
+    for system, facts in real.attrs["summary"].items():
+        print(f"{system}: {facts}")
+    print("same deliveries as the simulator:", frames_agree(frame, real))
+""",
+        KAFKA,
+        RABBITMQ,
+    ),
+    md(
+        """
+On RabbitMQ alone, a crash with unacknowledged messages: they come back, flagged
+`redelivered` (the one-line round trip of notebook 00, then the requeue).
+"""
+    ),
+    rabbitmq(
+        """
+from simkafka.environment import broker_notice
+
+notice = broker_notice("rabbitmq")
+if notice:
+    print(notice)
+else:
+    from simkafka.brokers import rabbitmq_url
+    from simkafka.real_queue import RealQueue
+
+    with RealQueue(rabbitmq_url()) as real_mq:
+        real_ch = real_mq.channel()
+        real_ch.queue_declare("account-events")
+        real_ch.basic_publish("", "account-events", b"acct-0:created")
+        method, _props, body = real_ch.basic_get("account-events")
+        print("got", body.decode(), "redelivered:", method.redelivered)
+        real_ch.basic_nack(method.delivery_tag, requeue=True)  # not processed: back it goes
+        method, _props, body = real_ch.basic_get("account-events")
+        print("got", body.decode(), "redelivered:", method.redelivered)
+        real_ch.basic_ack(method.delivery_tag)
+"""
+    ),
+    exercise(
+        """
+**Exercise 1.** Run `log_versus_queue("sim", n_events=12)`. How many deliveries does each
+reader of each system get? (Hint: `groupby(["system", "reader"]).size()`.) Which reader
+would you use for a new reporting service that needs last week's events?
+"""
+    ),
+    solution(
+        """
+frame_1 = log_versus_queue("sim", n_events=12)
+print(frame_1.groupby(["system", "reader"], sort=False).size())
+# Kafka's `replay` group gets all 12; RabbitMQ's late `reporting-service` queue gets none:
+# only a log can give a newcomer the past.
+"""
+    ),
+    exercise(
+        """
+**Exercise 2.** On a `SimQueue`, publish `acct-7:created` then `acct-7:deleted` to one
+queue. Take the first with `basic_get`, `basic_nack(..., requeue=True)` it, then take two
+messages. In which order does the consumer see them, and which is `redelivered`? (A
+classic queue puts a requeued message back at its original position; section 2's
+crash requeued a message only *after* the other consumer had taken a newer one.)
+"""
+    ),
+    solution(
+        """
+mq_2 = SimQueue(seed=0)
+ch_2 = mq_2.channel()
+ch_2.queue_declare("q")
+for event in (b"acct-7:created", b"acct-7:deleted"):
+    ch_2.basic_publish("", "q", event)
+method, _props, body = ch_2.basic_get("q")
+ch_2.basic_nack(method.delivery_tag, requeue=True)
+for _ in range(2):
+    method, _props, body = ch_2.basic_get("q")
+    print(body.decode(), "redelivered:", method.redelivered)
+    ch_2.basic_ack(method.delivery_tag)
+# created (redelivered) comes first again: back at its original position. Order changes
+# only when another consumer took later messages meanwhile, as in section 2.
+"""
+    ),
+    md(
+        """
+## 4. Kafka 4.x and queues: share groups
+
+Kafka 4.x adds a second kind of group, the **share group** (KIP-932, "Queues for Kafka"):
+consumers of a share group take records from the same partitions cooperatively, without
+owning a partition each, acknowledge each record, and the broker counts delivery attempts,
+like competing consumers on a queue. The records stay in the log (other groups and replay
+still work). It was early access in Kafka 4.0, a preview in 4.1, and is production-ready
+since 4.2. kafka-python (and this course's simulator) speak only classic consumer groups,
+so share groups are a later topic.
+
+## Recap
+
+- A queue deletes a message once it is acknowledged; a log keeps it for every group until
+  retention.
+- Fanout gives each bound queue a copy, but only of messages published after it was
+  bound: a newcomer cannot replay. A new Kafka group can read from offset 0.
+- Competing consumers share one queue's work; a crash requeues unacknowledged messages and
+  the order seen can change. A Kafka group keeps order per partition.
+- The simulator and the real brokers give the same deliveries.
+
+**Next:** 07 - retention and replay (`07-retention-and-replay.ipynb`): how long a log keeps
+its records, and how a group reads them again.
+"""
+    ),
+]
