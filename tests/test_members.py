@@ -143,3 +143,19 @@ def test_other_assignors_give_kafkas_owners_too(kafka_bootstrap: str, strategy: 
     simulated = group_ownership("sim", strategy=strategy)
     assert real.equals(simulated), f"\n{real}\n!=\n{simulated}"
     assert real.attrs["summary"] == simulated.attrs["summary"]
+
+
+def test_settle_waits_for_a_crashed_members_session_before_the_restart_joins():
+    """A dynamic member crashes and restarts at once: the group waits out the old session."""
+    cluster = SimCluster(seed=1)
+    cluster.create_topic("t", partitions=3)
+    group = GroupMembers(cluster, "t", "g")
+    group.join("a")
+    group.join("b")
+    group.settle()
+    group.crash("b")
+    group.restart("b")
+    before = cluster.now_ms
+    group.settle()
+    assert sorted(p for name in group.names for p in group.assignment(name)) == [0, 1, 2]
+    assert cluster.now_ms > before, "the simulated clock moved while the old session ran"

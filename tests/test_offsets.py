@@ -184,3 +184,17 @@ def test_admin_lists_offsets_and_resets_a_group():
     assert admin.list_group_offsets("g")["g"][TP0].offset == 0
     ends = admin.list_partition_offsets({TP0: "latest"})
     assert ends[TP0].offset == 10
+
+
+def test_auto_commit_timer_restarts_when_a_rebalance_completes():
+    """kafka-python reschedules the auto-commit "starting from now" on every join."""
+    cluster = SimCluster(seed=0)
+    cluster.create_topic("t", partitions=2)
+    start = cluster.now_ms
+    a = cluster.consumer("t", group_id="g")
+    a.poll(timeout_ms=0)
+    cluster.advance(4000)
+    b = cluster.consumer("t", group_id="g")
+    cluster.settle(a, b)
+    interval = a.config["auto_commit_interval_ms"]
+    assert a._next_auto_commit - start == 4000 + interval

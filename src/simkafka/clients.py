@@ -26,6 +26,7 @@ from .errors import (
     MessageSizeTooLargeError,
     NoOffsetForPartitionError,
     OffsetOutOfRangeError,
+    NoError,
     UnknownMemberIdError,
     UnknownTopicOrPartitionError,
 )
@@ -770,6 +771,8 @@ class SimConsumer(_Closable):
 
     def _on_join_complete(self, assignment: list[TopicPartition], generation: int) -> None:
         self._generation = generation
+        # As kafka-python (and Java's classic consumer): the auto-commit timer restarts now.
+        self._next_auto_commit = self._cluster.now_ms + self.config["auto_commit_interval_ms"]
         new = sorted(assignment)
         if self._cooperative:
             owned = set(self._assignment)
@@ -1301,6 +1304,14 @@ class NewPartitions:
 DEFAULT_NUM_PARTITIONS = 1
 
 
+def _offset_spec(spec: Any) -> str | None:
+    """``"earliest"`` / ``"latest"`` for those words or kafka-python's OffsetSpec members."""
+    if spec in ("earliest", "latest"):
+        return spec
+    name = getattr(spec, "name", None) if spec.__class__ is not int else None
+    return {"EARLIEST": "earliest", "LATEST": "latest"}.get(name)
+
+
 class SimAdmin(_Closable):
     """A KafkaAdminClient on the simulator: topics, groups and offsets.
 
@@ -1476,35 +1487,52 @@ class SimAdmin(_Closable):
 
     @_requires_open
     def alter_group_offsets(self, group_id: str, offsets, group_coordinator_id=None):
-        """Set a group's committed offsets; the group must have no active members (as in Kafka)."""
+        """Set a group's committed offsets; ``{TopicPartition: NoError or the error class}``.
+
+        As in Kafka, the group must have no active members: while it has some, every
+        partition answers ``UnknownMemberIdError`` and nothing changes. Like kafka-python,
+        the answer is returned per partition, not raised: check it (stop, i.e. close, the
+        group's consumers first).
+        """
         group = self._cluster.coordinator.group(group_id)
-        if group.members:
-            raise UnknownMemberIdError(
-                f"group {group_id!r} has {len(group.members)} active members; stop (close) "
-                "them before altering the group's offsets"
-            )
         normalised = {
             TopicPartition(*tp): om if isinstance(om, OffsetAndMetadata) else OffsetAndMetadata(om)
             for tp, om in offsets.items()
         }
+        if group.members:
+            return {tp: UnknownMemberIdError for tp in normalised}
         self._cluster.coordinator.commit(group_id, None, -1, normalised)
-        return {tp: None for tp in normalised}
+        return {tp: NoError for tp in normalised}
 
     @_requires_open
     def reset_group_offsets(self, group_id: str, offset_specs, group_coordinator_id=None):
-        """Reset to 'earliest', 'latest' or an int per partition, clamped to the log's range."""
+        """Reset a group's offsets: ``{TopicPartition: {"error": class, "offset": int}}``.
+
+        A spec is ``"earliest"`` / ``"latest"`` (or kafka-python's ``OffsetSpec.EARLIEST`` /
+        ``OffsetSpec.LATEST``), or a plain int: an explicit offset, clamped as kafka-python
+        clamps it (a negative offset or one past the log end becomes the log end offset, one
+        before the log start the log start offset). Refused per partition with
+        ``UnknownMemberIdError`` while the group has active members.
+        """
         resolved = {}
         for tp, spec in offset_specs.items():
             log = self._cluster.log(TopicPartition(*tp))
-            if spec in ("earliest", -2):
+            where = _offset_spec(spec)
+            if where == "earliest":
                 off = log.log_start_offset
-            elif spec in ("latest", -1):
+            elif where == "latest":
                 off = log.log_end_offset
             else:
-                off = min(max(int(spec), log.log_start_offset), log.log_end_offset)
+                # kafka-python's clamp: negative or past the end -> the end; before the start
+                # -> the start.
+                off = int(spec)
+                if off < 0 or off > log.log_end_offset:
+                    off = log.log_end_offset
+                elif off < log.log_start_offset:
+                    off = log.log_start_offset
             resolved[TopicPartition(*tp)] = off
-        self.alter_group_offsets(group_id, resolved)
-        return {tp: {"error": None, "offset": off} for tp, off in resolved.items()}
+        answer = self.alter_group_offsets(group_id, resolved)
+        return {tp: {"error": answer[tp], "offset": off} for tp, off in resolved.items()}
 
     @_requires_open
     def delete_groups(self, group_ids: list[str], group_coordinator_id=None):

@@ -95,6 +95,17 @@ class InconsistentGroupProtocolError(BrokerResponseError):
     message = "INCONSISTENT_GROUP_PROTOCOL"
 
 
+class NoError(BrokerResponseError):
+    """Not an error: what an admin call returns for a partition whose change was applied.
+
+    kafka-python's ``alter_group_offsets`` and ``reset_group_offsets`` return the broker's
+    answer per partition (this class, or the error class) rather than raising.
+    """
+
+    errno = 0
+    message = "NONE"
+
+
 class UnknownMemberIdError(BrokerResponseError):
     errno = 25
     message = "UNKNOWN_MEMBER_ID"

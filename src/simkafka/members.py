@@ -298,7 +298,17 @@ class GroupMembers:
         consumers = [m.consumer for m in self._members.values()]
         while True:
             if consumers:
-                cluster.settle(*consumers)
+                try:
+                    cluster.settle(*consumers)
+                except IllegalArgumentError:
+                    # The join waits for a member that is gone (crashed, its session still
+                    # running): as a broker does, wait for the session to expire.
+                    if cluster.now_ms >= deadline:
+                        raise KafkaTimeoutError(
+                            self._timeout_message(timeout_ms / 1000, set())
+                        ) from None
+                    cluster.advance(min(SIM_STEP_MS, deadline - cluster.now_ms))
+                    continue
             in_group = set(cluster.coordinator.group(self.group_id).members)
             if in_group == {c.member_id for c in consumers}:
                 return

@@ -80,6 +80,16 @@ def _ktp(tp: Any) -> Any:
     return tp if isinstance(tp, TopicPartition) else TopicPartition(*tp)
 
 
+def _kspec(spec: Any) -> Any:
+    """kafka-python's OffsetSpec for the words "earliest" / "latest" (which the simulator's
+    admin takes too); anything else (an OffsetSpec, an int) unchanged."""
+    if spec in ("earliest", "latest"):
+        from kafka.admin import OffsetSpec
+
+        return OffsetSpec.EARLIEST if spec == "earliest" else OffsetSpec.LATEST
+    return spec
+
+
 def _koffset(value: Any) -> Any:
     """kafka-python's OffsetAndMetadata for an int or any ``(offset, metadata, epoch)`` tuple."""
     from kafka.structs import OffsetAndMetadata
@@ -268,12 +278,12 @@ class RealAdmin(_Wrapper):
 
     def reset_group_offsets(self, group_id: str, offset_specs: dict, group_coordinator_id=None):
         self._cluster._groups.add(group_id)
-        converted = {_ktp(tp): spec for tp, spec in offset_specs.items()}
+        converted = {_ktp(tp): _kspec(spec) for tp, spec in offset_specs.items()}
         with self._errors():
             return self._client.reset_group_offsets(group_id, converted, group_coordinator_id)
 
     def list_partition_offsets(self, topic_partition_specs: dict, *args: Any, **kw: Any) -> dict:
-        converted = {_ktp(tp): spec for tp, spec in topic_partition_specs.items()}
+        converted = {_ktp(tp): _kspec(spec) for tp, spec in topic_partition_specs.items()}
         kw.setdefault("timeout_ms", self._cluster.timeout_ms)
         with self._errors():
             return self._client.list_partition_offsets(converted, *args, **kw)

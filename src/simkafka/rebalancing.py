@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .assignors import ASSIGNORS
-from .cluster import SimCluster
-from .errors import CommitFailedError, IllegalArgumentError
+from .errors import CommitFailedError
 from .experiments import Backend, _new_topic, _produce, group_ownership, open_backend
 from .members import GroupMembers
 from .records import TopicPartition
@@ -221,32 +220,13 @@ def static_restart(
                 before = group.ownership()
                 group.crash(restarted)
                 group.restart(restarted)
-                _settle_while_a_session_runs(group)
+                group.settle()
                 after = group.ownership()
                 rebalances = int(after["generation"].max() - before["generation"].max())
                 rows.append(
                     (membership, restarted, rebalances, _owners_text(before), _owners_text(after))
                 )
     return pd.DataFrame(rows, columns=STATIC_COLUMNS)
-
-
-def _settle_while_a_session_runs(group: GroupMembers, timeout_ms: int = 30_000) -> None:
-    """``group.settle()``, moving simulated time while a dead member still blocks the join.
-
-    On the simulator ``GroupMembers.settle`` gives up at once (``cluster.settle`` raises after
-    10 rounds) when a rebalance waits for a crashed member's session to expire, as after a
-    dynamic member's crash and immediate restart; a broker just waits. So wait here.
-    """
-    cluster = group.cluster
-    deadline = cluster.now_ms + timeout_ms
-    while True:
-        try:
-            group.settle()
-            return
-        except IllegalArgumentError:
-            if not isinstance(cluster, SimCluster) or cluster.now_ms >= deadline:
-                raise
-            cluster.advance(100)
 
 
 # -- the two timeouts --------------------------------------------------------------------------

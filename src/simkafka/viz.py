@@ -239,44 +239,11 @@ def _legend_outside(ax: Axes, handles: Sequence[Any], title: str | None = None, 
 def log_tables(cluster: Any, topic: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(records, partitions)`` of ``topic`` for :func:`partition_logs`, from either backend.
 
-    A ``SimCluster`` has them as ``records(topic)`` and ``partitions(topic)``. On a real
-    broker (a ``RealCluster``) a consumer without a group reads every partition from its log
-    start offset to its log end offset: ``records`` has ``partition, offset, timestamp, key,
-    value``, ``partitions`` has ``partition, log_start_offset, log_end_offset, records``.
-    Reading is bounded by the cluster's timeout.
+    Both ``SimCluster`` and ``RealCluster`` have ``records(topic)`` and ``partitions(topic)``
+    with the same columns (a real broker's log is read from its log start to its log end
+    offset, bounded by the cluster's timeout).
     """
-    import pandas as pd
-
-    from .cluster import SimCluster
-    from .records import TopicPartition
-
-    if isinstance(cluster, SimCluster):
-        return cluster.records(topic), cluster.partitions(topic)
-    consumer = cluster.consumer(group_id=None, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(tps)
-        starts = consumer.beginning_offsets(tps)
-        ends = consumer.end_offsets(tps)
-        consumer.seek_to_beginning(*tps)
-        rows = []
-        deadline = cluster.now_ms + cluster.timeout_ms
-        while any(consumer.position(tp) < ends[tp] for tp in tps) and cluster.now_ms < deadline:
-            for batch in consumer.poll(timeout_ms=200).values():
-                rows.extend((r.partition, r.offset, r.timestamp, r.key, r.value) for r in batch)
-    finally:
-        consumer.close()
-    records = pd.DataFrame(rows, columns=["partition", "offset", "timestamp", "key", "value"])
-    records = records.sort_values(["partition", "offset"], ignore_index=True)
-    counts = records.groupby("partition").size()
-    partitions = pd.DataFrame(
-        [
-            (tp.partition, int(starts[tp]), int(ends[tp]), int(counts.get(tp.partition, 0)))
-            for tp in tps
-        ],
-        columns=["partition", "log_start_offset", "log_end_offset", "records"],
-    )
-    return records, partitions
+    return cluster.records(topic), cluster.partitions(topic)
 
 
 # -- 1. partition logs -----------------------------------------------------------------------
