@@ -35,8 +35,12 @@ def produce_consume_commit(cluster) -> tuple[str, str, object]:
         producer.send(topic, key=key, value=f"created-{i}", headers=headers).get()
     producer.flush()
     member = cluster.consumer(
-        topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False
+        group_id=group, auto_offset_reset="earliest", enable_auto_commit=False
     )
+    # Know the new topic's partitions before joining, so that the first assignment has them
+    # (else the group waits for the next metadata refresh to rebalance).
+    assert len(member.partitions_for_topic(topic)) == 3
+    member.subscribe([topic])
     cluster.settle(member)
     member.commit({TopicPartition(topic, 0): 5, TopicPartition(topic, 2): 1})
     return topic, group, member
