@@ -633,3 +633,13 @@ def test_the_real_brokers_deliveries_are_drawn_as_the_simulators(kafka_bootstrap
     sim = log_versus_queue("sim", n_events=6)
     real_texts = [_texts(ax) for ax in viz.log_versus_queue(real).axes]
     assert real_texts == [_texts(ax) for ax in viz.log_versus_queue(sim).axes]
+
+
+def test_a_drawing_shows_as_png_in_a_notebook_without_matplotlib_inline():
+    """No ``%matplotlib inline`` needed: a drawing's figure formats as a PNG in IPython."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    fig, axes = viz.panels(1, 2)
+    data, _ = shell.display_formatter.format(fig)
+    assert "image/png" in data and len(axes) == 2

@@ -69,6 +69,7 @@ def build(module, timeout: int = 300) -> Path:
         if GOLDEN not in tags and SHOWN not in tags:
             cell.outputs = []
     nb.metadata["language_info"] = {"name": "python"}  # not the builder's Python version
+    nb.metadata.pop("widgets", None)  # live widget state: only the kernel that made it has it
     nbformat.validate(nb)
     nbformat.write(nb, str(path))
     return path

@@ -50,6 +50,7 @@ __all__ = [
     "log_versus_queue",
     "member_color",
     "member_hatch",
+    "panels",
     "partition_logs",
     "rebalance_timeline",
     "retention",
@@ -185,6 +186,49 @@ def _natural(text: Any) -> tuple:
 
 
 # -- figures ---------------------------------------------------------------------------------
+def _show_in_notebooks(figure_class: type) -> None:
+    """In IPython, show a figure as a PNG whatever matplotlib backend is active.
+
+    A figure made without pyplot is shown by IPython's PNG formatter for ``Figure``, which only
+    the inline backend registers (``%matplotlib inline``); without it a cell would print
+    ``<Figure size ...>``. Registered once per kernel; outside IPython nothing happens.
+    """
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_simkafka_figures", False):
+        return
+    from IPython.core.pylabtools import print_figure
+
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(figure_class, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    shell._simkafka_figures = True
+
+
+def panels(rows: int = 1, cols: int = 1, *, width: float = 9.0, height: float = 4.0):
+    """``(figure, axes)``: a figure of ``rows`` x ``cols`` panels for drawings side by side.
+
+    Pass each Axes as ``ax=`` to a drawing. The figure shows itself in a notebook like every
+    drawing here (no pyplot, nothing kept alive).
+
+    >>> fig, axes = panels(2, 1)
+    >>> len(axes)
+    2
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    _show_in_notebooks(Figure)
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    return fig, list(axes.flat)
+
+
 def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
     """A new constrained-layout figure with one Axes, or the given Axes and its figure."""
     if ax is not None:
@@ -193,6 +237,7 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
     from matplotlib.figure import Figure
 
     # Not pyplot's: a notebook shows the returned figure once, and nothing is kept alive.
+    _show_in_notebooks(Figure)
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     fig._simkafka_sized = True  # ours to widen (see _fit_width), not a caller's figure
@@ -1273,6 +1318,7 @@ def log_versus_queue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
         tallest = max([len(r) for r in readers.values()] + [1])
         height = 0.8 + len(systems) * (0.75 + 0.36 * tallest)
         width = min(max(8.0, 3.0 + 0.4 * widest), 16.0)
+        _show_in_notebooks(Figure)
         fig = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(fig)
         axes = list(fig.subplots(len(systems), 1, squeeze=False, sharex=True)[:, 0])

@@ -146,7 +146,6 @@ Each strip grows only to the right.
     ),
     shown(
         """
-%matplotlib inline
 from simkafka.viz import partition_logs
 
 partition_logs(cluster.records("user-accounts"), cluster.partitions("user-accounts"))

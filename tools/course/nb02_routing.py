@@ -105,7 +105,6 @@ print(partition_load(busy, partitions=3).to_string(index=False))
     ),
     shown(
         """
-%matplotlib inline
 import pandas as pd
 
 from simkafka import partition_for_key

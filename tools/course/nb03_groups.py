@@ -84,7 +84,6 @@ The same as a drawing: one row per member, its partitions as boxes in its colour
     ),
     shown(
         """
-%matplotlib inline
 from simkafka.viz import group_ownership as draw_ownership
 
 draw_ownership(group.ownership(), members=group.names)

@@ -104,17 +104,13 @@ nobody reads it.
     ),
     shown(
         """
-%matplotlib inline
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from simkafka import SimCluster
 from simkafka.members import GroupMembers
+from simkafka.viz import panels
 from simkafka.viz import rebalance_timeline as draw_timeline
 
-fig = Figure(figsize=(9, 6), layout="constrained")
-FigureCanvasAgg(fig)
-for ax, strategy in zip(fig.subplots(2, 1), ["range", "cooperative-sticky"]):
+fig, axes = panels(2, 1, height=6)
+for ax, strategy in zip(axes, ["range", "cooperative-sticky"]):
     sim = SimCluster(seed=0)
     sim.create_topic("user-accounts", partitions=4)
     with GroupMembers(sim, "user-accounts", "groups-service", strategy=strategy) as members:

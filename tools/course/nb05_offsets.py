@@ -108,7 +108,6 @@ In a drawing: each cell is a record (coloured by key); ▲ is the group's commit
     ),
     shown(
         """
-%matplotlib inline
 from simkafka import viz
 
 member.poll(timeout_ms=1000, max_records=1)  # reads offset 4: position 5, committed still 4
@@ -457,7 +456,6 @@ owns the partition.
     ),
     shown(
         """
-%matplotlib inline
 from simkafka import viz
 from simkafka.lag import lag_over_time
 

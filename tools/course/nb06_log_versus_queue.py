@@ -114,7 +114,6 @@ coloured by account; ↻ marks a redelivery.
     ),
     shown(
         """
-%matplotlib inline
 from simkafka import viz
 
 viz.log_versus_queue(frame)
