@@ -105,7 +105,7 @@ end offset; the log start offset climbs in steps, one segment at a time.
         """
 from simkafka.viz import retention
 
-_ = retention(by_time)
+retention(by_time)
 """
     ),
     md(
@@ -212,7 +212,7 @@ print(replay.to_string(index=False))
     ),
     shown(
         """
-_ = retention(replay)
+retention(replay)
 """
     ),
     md(
