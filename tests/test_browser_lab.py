@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
 import pytest
 from browser_harness import ROOT, artifacts_dir, browser_tools, drive_notebook
 from test_lab import START_TIMEOUT_S, free_port, get, lab_command
@@ -66,22 +65,14 @@ def running_lab(workdir: Path) -> Iterator[tuple[str, str]]:
             server.wait(timeout=15)
 
 
-#: The dashboard the click test drives. notebooks/04-rebalancing.ipynb will show it; until then
-#: the test writes this one-cell notebook beside the copies of the course's notebooks.
-DASHBOARD_NOTEBOOK = "dashboard-check.ipynb"
-DASHBOARD_CODE = """from simkafka.widgets import rebalance_dashboard
-
-rebalance_dashboard(partitions=6, consumers=2)"""
+#: The course's rebalancing notebook, whose dashboard (3 consumers to start) the click test drives.
+DASHBOARD_NOTEBOOK = "04-rebalancing.ipynb"
 
 
-def run_in_lab(tmp_path: Path, notebook: str, plan: dict, extra: dict | None = None) -> dict:
-    """Run ``notebook`` in the browser; ``extra`` maps more notebook names to their one cell."""
+def run_in_lab(tmp_path: Path, notebook: str, plan: dict) -> dict:
+    """Run the course's ``notebook`` in JupyterLab in the browser, as ``plan`` says."""
     browser_tools()  # skip or fail before starting a server when there is no browser
     with running_lab(tmp_path) as (base, token):
-        for name, code in (extra or {}).items():
-            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-            nbformat.write(nb, tmp_path / "notebooks" / name)
         url = f"{base}/lab/tree/{notebook}?token={token}"
         return drive_notebook({"url": url, **plan}, tmp_path)
 
@@ -116,13 +107,12 @@ def test_dashboard_button_changes_the_figure_and_the_ownership(tmp_path: Path) -
         DASHBOARD_NOTEBOOK,
         {
             "screenshot": str(shots / "dashboard-before.png"),
-            "expect": ["consumer-2"],
+            "expect": ["consumer-3"],
             "click": {"button": "add consumer", "screenshot": str(shots / "dashboard-after.png")},
         },
-        extra={DASHBOARD_NOTEBOOK: DASHBOARD_CODE},
     )
     before, after = report["before"], report["after"]
     assert before["images"] and len(after["images"]) == len(before["images"])
     assert after["images"] != before["images"], "the click redrew no figure"
-    assert "consumer-3" not in before["text"] and "consumer-3" in after["text"], after["text"]
+    assert "consumer-4" not in before["text"] and "consumer-4" in after["text"], after["text"]
     print(f"screenshots: {shots / 'dashboard-before.png'}, {shots / 'dashboard-after.png'}")

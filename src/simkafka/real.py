@@ -422,6 +422,24 @@ class RealConsumer(_Wrapper):
         with self._errors():
             return self._client.poll(timeout_ms=timeout_ms, max_records=max_records)
 
+    def subscribe(self, topics: Any = (), pattern: str | None = None, listener: Any = None) -> None:
+        with self._errors():
+            self._client.subscribe(topics=topics, pattern=pattern, listener=listener)
+            self._know_partitions(topics)
+
+    def _know_partitions(self, topics: Iterable[str]) -> None:
+        """Fetch the topics' metadata before this member first joins its group.
+
+        kafka-python 3.0.12 loses a join when a rebalance that a metadata change started
+        (the leader assigned before it saw a new topic's partitions) is still in flight as a
+        ``poll()`` times out: the next ``poll()`` sees no reason to rejoin, never completes
+        the join, and leaves heartbeats off, so the member's session expires and the group
+        stays empty. A leader that knows every partition at its first assignment never
+        starts that rebalance.
+        """
+        for topic in topics:
+            self._client.partitions_for_topic(topic)
+
     def __iter__(self) -> RealConsumer:
         return self
 
@@ -659,6 +677,9 @@ class RealCluster:
             self._groups.add(config["group_id"])
         client = _construct(KafkaConsumer, self.bootstrap, *topics, **config)
         consumer = RealConsumer(self, client)
+        if config.get("group_id") is not None:
+            with consumer._errors():
+                consumer._know_partitions(topics)
         self._clients.append(consumer)
         return consumer
 
