@@ -95,11 +95,12 @@ def test_a_new_group_starts_at_the_log_end_by_default():
     frame = new_group_start(SimCluster(), old_events=6, new_events=3)
     assert list(frame.columns) == NEW_GROUP_COLUMNS
     rows = frame.set_index("group")
-    assert rows.loc["audit-service", "auto_offset_reset"] == "latest"
-    assert rows.loc["audit-service", "first_offset"] == 6  # the old events are never seen
-    assert rows.loc["audit-service", "records_seen"] == 3
-    assert rows.loc["replay-service", "first_offset"] == 0
-    assert rows.loc["replay-service", "records_seen"] == 9
+    assert rows.loc["dashboard", "auto_offset_reset"] == "latest"
+    assert rows.loc["dashboard", "first_offset"] == 6  # the old events are never seen
+    assert rows.loc["dashboard", "records_seen"] == 3
+    assert rows.loc["audit-service", "auto_offset_reset"] == "earliest"
+    assert rows.loc["audit-service", "first_offset"] == 0
+    assert rows.loc["audit-service", "records_seen"] == 9
 
 
 def test_the_simulator_consumer_default_is_latest_as_in_kafka_python():

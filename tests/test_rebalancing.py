@@ -8,6 +8,7 @@ from simkafka import SimCluster
 from simkafka.experiments import frames_agree
 from simkafka.rebalancing import (
     assignor_moves,
+    listener_calls,
     rebalance_timeline,
     removal_timing,
     slow_processing,
@@ -28,6 +29,18 @@ def test_eager_revokes_everything_cooperative_only_what_moves() -> None:
     step3 = cooperative[cooperative.step == 3].set_index("member")
     assert step3.loc["b", "revoked"] == (3,) and step3.loc["c", "assigned"] == (3,)
     assert "a" not in step3.index  # a keeps reading: nothing revoked, nothing new
+
+
+def test_listener_calls_are_the_timeline_call_by_call() -> None:
+    for strategy in ("range", "cooperative-sticky"):
+        calls = listener_calls("sim", strategy, partitions=4)
+        timeline = rebalance_timeline("sim", strategy, partitions=4)
+        assert list(calls.columns) == ["time_ms", "member", "event", "partitions"]
+        assert all(len(parts) for parts in calls["partitions"])  # no empty calls
+        revoked = calls[calls.event == "revoked"]["partitions"]
+        assert sum(len(p) for p in revoked) == timeline.attrs["summary"]["revoked"]
+    eager = listener_calls("sim", "range", partitions=4)
+    assert list(eager.member + " " + eager.event)[-3:] == ["b assigned", "c assigned", "a assigned"]
 
 
 def test_sticky_assignors_move_only_what_they_must() -> None:

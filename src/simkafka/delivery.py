@@ -230,16 +230,16 @@ def auto_commit_loses(
 def new_group_start(backend: Backend, old_events: int = 6, new_events: int = 3) -> pd.DataFrame:
     """Where a group with no committed offset starts: ``auto_offset_reset`` decides.
 
-    The auth service has sent ``old_events``. Two new services start: ``audit-service`` with
-    the default, ``auto_offset_reset="latest"`` (start at the log end), and
-    ``replay-service`` with ``"earliest"`` (start at the log start). Once both have their
-    start position, the auth service sends ``new_events`` more. Columns
-    ``group, auto_offset_reset, first_offset, records_seen``.
+    The auth service has sent ``old_events``. Two new services start: a ``dashboard`` with
+    the default, ``auto_offset_reset="latest"`` (start at the log end), and the
+    ``audit-service``, which needs the history, with ``"earliest"`` (start at the log start).
+    Once both have their start position, the auth service sends ``new_events`` more.
+    Columns ``group, auto_offset_reset, first_offset, records_seen``.
 
     >>> new_group_start("sim")
-                group auto_offset_reset  first_offset  records_seen
-    0   audit-service            latest             6             3
-    1  replay-service          earliest             0             9
+               group auto_offset_reset  first_offset  records_seen
+    0      dashboard            latest             6             3
+    1  audit-service          earliest             0             9
     """
     import pandas as pd
 
@@ -250,7 +250,7 @@ def new_group_start(backend: Backend, old_events: int = 6, new_events: int = 3) 
         topic = _new_topic(cluster, "user-accounts", 1)
         tp = TopicPartition(topic, 0)
         old = _produce(cluster, topic, events[:old_events])
-        groups = {"audit-service": "latest", "replay-service": "earliest"}
+        groups = {"dashboard": "latest", "audit-service": "earliest"}
         members, seen = {}, {}
         for group, reset in groups.items():
             member = cluster.consumer(

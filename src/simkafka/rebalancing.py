@@ -2,7 +2,8 @@
 
 Each function takes a backend first (a ``SimCluster``, a ``RealCluster``, ``"sim"`` or
 ``"kafka"``, as in :mod:`simkafka.experiments`) and returns a DataFrame with the same columns
-from both. Eager against cooperative rebalancing (:func:`rebalance_timeline`), how many
+from both. Eager against cooperative rebalancing (:func:`rebalance_timeline`, and its
+listener calls one by one for drawing, :func:`listener_calls`), how many
 partitions each assignor moves (:func:`assignor_moves`), static membership
 (:func:`static_restart`), and the two timeouts that remove a member, ``session.timeout.ms``
 for a dead one and ``max.poll.interval.ms`` for a slow one (:func:`removal_timing`,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "assignor_moves",
+    "listener_calls",
     "rebalance_timeline",
     "removal_timing",
     "slow_processing",
@@ -123,6 +125,41 @@ def rebalance_timeline(
         "moved": moved,
     }
     return frame
+
+
+def listener_calls(
+    backend: Backend,
+    strategy: str = "range",
+    partitions: int = 4,
+    script: Sequence[tuple[str, str]] = THREE_JOINS,
+    *,
+    session_timeout_ms: int = 6000,
+) -> pd.DataFrame:
+    """The rebalance listener calls of :func:`rebalance_timeline`'s run, one row per call.
+
+    The same members, script and settling; columns ``time_ms, member, event, partitions``
+    (``event``: assigned, revoked or lost), in the order the calls were made, empty calls
+    left out. This is what :func:`simkafka.viz.rebalance_timeline` draws.
+
+    >>> listener_calls("sim", "range", partitions=2, script=[("join", "a"), ("join", "b")])
+       time_ms member     event partitions
+    0        0      a  assigned     (0, 1)
+    1        0      a   revoked     (0, 1)
+    2        0      a  assigned       (0,)
+    3        0      b  assigned       (1,)
+    """
+    with open_backend(backend) as cluster:
+        topic = _new_topic(cluster, "user-accounts", partitions)
+        group_id = cluster.group_name("groups-service")
+        with GroupMembers(
+            cluster, topic, group_id, strategy=strategy, session_timeout_ms=session_timeout_ms
+        ) as group:
+            for action, member in script:
+                getattr(group, action)(member)
+                group.settle()
+            calls = group.events()
+    calls = calls[[len(parts) > 0 for parts in calls["partitions"]]]
+    return calls.reset_index(drop=True)
 
 
 # -- the assignors compared --------------------------------------------------------------------

@@ -20,8 +20,8 @@ crashes, or is too slow); why an *eager* rebalance stops the whole group while a
 partitions they move; how *static membership* lets a member restart without a rebalance;
 and the two timeouts that remove a member, `session.timeout.ms` and `max.poll.interval.ms`.
 
-**Time:** about 40 minutes. **Needs:** the simulator; Kafka is optional (its cells print one
-line and move on without it).
+**Time:** about 40 minutes. **Needs:** the simulator only; Kafka is optional (its cells
+print one line and move on without it).
 
 The group-management service (`groups-service`) now runs as several copies that are
 deployed, scaled and sometimes crash. Each change of membership makes the group agree again
@@ -32,16 +32,19 @@ on who owns which partition of `user-accounts`: that is a rebalance.
         """
 ## 1. Join, leave, crash
 
-A rebalance starts when the group coordinator (on the broker) learns that membership
-changed:
+A rebalance starts when the group coordinator (the broker that manages the group,
+notebook 03) learns that membership changed:
 
-- a member **joins** (it sends JoinGroup);
-- a member **leaves** cleanly (its `close()` sends LeaveGroup): the rebalance starts at once;
-- a member **crashes**: it sends nothing. The coordinator notices only when no heartbeat
-  came for `session.timeout.ms` (45 s by default since Kafka 3.0; 6 s here, the broker's
-  minimum). Until then, the crashed member's partitions are read by nobody.
+- a member **joins** (it sends a JoinGroup request);
+- a member **leaves** cleanly (its `close()` sends a LeaveGroup request): the rebalance
+  starts at once;
+- a member **crashes**: it sends nothing. Every member sends the coordinator a small
+  *heartbeat* every few seconds to say "still alive"; the coordinator notices the crash only
+  when no heartbeat came for `session.timeout.ms` (45 s by default since Kafka 3.0; 6 s here,
+  the broker's minimum). Until then, the crashed member's partitions are read by nobody.
 
-After each rebalance the generation number goes up. `group_ownership` runs a script of
+Each rebalance starts a new *generation* of the group: a counter the coordinator raises by
+one every time the group agrees on a new assignment. `group_ownership` runs a script of
 steps on the simulator and tells who owns each of 6 partitions after each step.
 """
     ),
@@ -72,9 +75,14 @@ What happens *during* a rebalance depends on the protocol the assignor uses:
   ones that move to another member are revoked, and a second, quick rebalance hands them to
   their new owner. The rest of the group keeps reading.
 
-A consumer learns of this through its *rebalance listener*: `on_partitions_revoked`, then
-`on_partitions_assigned`. `rebalance_timeline` records what each member was told while
-`a`, `b` and `c` join a 4-partition topic.
+A consumer learns of this through its *rebalance listener*, two functions of yours that
+the client calls: `on_partitions_revoked(partitions)` before it gives partitions up (the
+place to commit what you processed), then `on_partitions_assigned(partitions)`.
+`rebalance_timeline` records what each member was told while `a`, `b` and `c` join a
+4-partition topic, one row per step and member. Like every experiment in this course it
+returns a pandas DataFrame, with a short summary of the run in `table.attrs["summary"]`
+(pandas' place for extra facts about a table): how many partitions were revoked, and how
+many changed owner.
 
 **Predict, then run.** When `c` joins, one partition moves from `b` to `c`. With `range`,
 which partitions does `a` revoke? With `cooperative-sticky`?
@@ -86,38 +94,29 @@ from simkafka.rebalancing import rebalance_timeline
 
 eager = rebalance_timeline("sim", "range", partitions=4)
 cooperative = rebalance_timeline("sim", "cooperative-sticky", partitions=4)
-print("range (eager):")
-print(eager.to_string(index=False))
-print(eager.attrs["summary"])
-print()
-print("cooperative-sticky:")
-print(cooperative.to_string(index=False))
-print(cooperative.attrs["summary"])
+for name, table in [("range (eager)", eager), ("cooperative-sticky", cooperative)]:
+    summary = table.attrs["summary"]
+    print(f"{name}: {summary['revoked']} partitions revoked to move {summary['moved']}")
+    print(table.to_string(index=False))
+    print()
 """
     ),
     md(
         """
 The same two runs drawn: one row per partition, coloured by its owner, listener call after
-listener call. A grey gap is a partition that was revoked and not yet assigned again:
-nobody reads it.
+listener call (`listener_calls` runs the same script and lists each call). A hatched grey
+gap is a partition that was revoked and not yet assigned again: nobody reads it.
 """
     ),
     shown(
         """
-from simkafka import SimCluster
-from simkafka.members import GroupMembers
+from simkafka.rebalancing import listener_calls
 from simkafka.viz import panels
 from simkafka.viz import rebalance_timeline as draw_timeline
 
 fig, axes = panels(2, 1, height=6)
 for ax, strategy in zip(axes, ["range", "cooperative-sticky"]):
-    sim = SimCluster(seed=0)
-    sim.create_topic("user-accounts", partitions=4)
-    with GroupMembers(sim, "user-accounts", "groups-service", strategy=strategy) as members:
-        for name in ["a", "b", "c"]:
-            members.join(name)
-            members.settle()
-        draw_timeline(members.events(), 4, ax=ax)
+    draw_timeline(listener_calls("sim", strategy, partitions=4), 4, ax=ax)
     ax.set_title(f"{strategy}: a, b, c join", loc="left")
 fig
 """
@@ -172,14 +171,17 @@ for strategy in ["range", "sticky"]:
 ## 4. Static membership: restart without a rebalance
 
 A rolling deploy restarts each copy of the service. Normally a restarted consumer is a
-*new* member (new member id): the group rebalances, and it even waits for the old id's
-session to expire, because the old process never said goodbye. With **static membership**
-(KIP-345) each copy sets `group_instance_id` (say, its host name). A static member sends no
-LeaveGroup when it stops, and when it comes back within `session.timeout.ms` under the same
-`group_instance_id`, the coordinator gives it its old partitions: no rebalance at all.
+*new* member: the coordinator gives each member an id when it joins, and the new process
+gets a new one, while the old id stays in the group until its session expires (the old
+process never said goodbye). This is *dynamic* membership, the default.
 
-**Predict, then run.** `b` crashes and restarts at once. How many rebalances, dynamic and
-static?
+With **static membership** (KIP-345) each copy sets `group_instance_id` (say, its host
+name), a name that stays the same across restarts. A static member sends no LeaveGroup when
+it stops, and the coordinator recognises the restarted process by that name as the member
+it already knows.
+
+**Predict, then run.** `b` crashes and restarts at once, in a dynamic group and in a static
+one. How many rebalances does each group go through, and who owns what afterwards?
 """
     ),
     golden(
@@ -192,13 +194,17 @@ print(static_restart("sim").to_string(index=False))
     md(
         """
 The same owners in the end, but the dynamic group rebalanced once (and partition 1 waited
-6 seconds for the old `b`'s session to expire), the static group not at all. The price:
-a static member that really died is noticed only after its session timeout, so static
-members usually get a longer `session.timeout.ms`.
+6 seconds for the old `b`'s session to expire), the static group not at all: the restarted
+`b` came back within `session.timeout.ms` under the same `group_instance_id`, and the
+coordinator handed it its old partitions. The price: a static member that really died is
+noticed only after its session timeout, so static members usually get a longer
+`session.timeout.ms`.
 
 ## 5. Two timeouts: a dead member, a slow member
 
-Two different settings remove a member, and it helps to keep them apart:
+Two different settings remove a member, and it helps to keep them apart. (Kafka's
+documentation writes settings with dots, `session.timeout.ms`; kafka-python and this course
+take the same setting as a Python argument with underscores, `session_timeout_ms`.)
 
 - `session.timeout.ms` (default 45000 since Kafka 3.0) is about **liveness**. A background
   heartbeat thread sends a heartbeat every `heartbeat.interval.ms` (default 3000). A
@@ -221,17 +227,15 @@ print(removal_timing("sim", session_timeout_ms=6000, max_poll_interval_ms=3000).
     md(
         """
 The crashed member went after the session (6 s), the slow one after the poll interval
-(3 s), although its heartbeats never stopped.
+(3 s), although its heartbeats never stopped. (6100 and 3100: the group is looked at every
+100 ms, so the removal is seen at the first look after the timeout.)
 
-**Why slow processing causes rebalance loops.** A member that takes longer than
-`max.poll.interval.ms` to process a batch has left the group by the time it commits: the
-commit fails with `CommitFailedError` (its partitions may already be someone else's). Its
-next `poll()` rejoins, causing another rebalance, and fetches from the last *committed*
-offset: the same batch again. `slow_processing` runs three rounds of poll, process, commit,
-with 2 records per poll:
+**What does that do to a slow service?** `slow_processing` runs one member of
+`groups-service` for three rounds of poll, process, commit, 2 records per poll, with
+`max_poll_interval_ms=3000`, once with processing that takes 4 s per batch and once with
+1 s. (A commit saves "I have processed up to here" in Kafka; notebook 05 is about it.)
 
-**Predict, then run.** Processing takes 4 s per batch, the poll interval is 3 s. Which
-offsets does each round get?
+**Predict, then run.** Which offsets does each round get, and do the commits succeed?
 """
     ),
     golden(
@@ -246,7 +250,14 @@ print(slow_processing("sim", processing_ms=1000, max_poll_interval_ms=3000).to_s
     ),
     md(
         """
-The slow member reads offsets 0 and 1 forever and never commits. The fixes: fetch fewer
+The slow member reads offsets 0 and 1 forever and never commits. **Why slow processing
+causes rebalance loops:** a member that takes longer than `max.poll.interval.ms` to process
+a batch has left the group by the time it commits, so the commit fails with
+`CommitFailedError` (its partitions may already be someone else's). Its next `poll()` joins
+again, causing another rebalance, and fetches from the last *committed* offset: the same
+batch again. Every round, the whole group pauses for a rebalance.
+
+The fixes: fetch fewer
 records per poll (`max_poll_records`), process faster, or raise `max_poll_interval_ms`
 above the longest batch you expect. Raising `session_timeout_ms` does not help: the member
 is not dead, only slow.
@@ -256,11 +267,13 @@ is not dead, only slow.
         """
 ## Try it: the rebalance dashboard
 
-A group on the simulator that you drive by hand. **add consumer** starts a member, **stop**
-closes the chosen member (LeaveGroup: a rebalance at once), **crash** kills it (the group
-waits for its session, a few **step**s), **produce** sends records, and **rebalance**
-switches between eager and cooperative. Watch the timeline: which partitions go without an
-owner in each rebalance?
+A group on the simulator that you drive by hand: `groups-service` reading
+`user-accounts`, with 3 consumers to start. **add consumer** starts a member, **stop**
+closes the member chosen in the **member** list (LeaveGroup: a rebalance at once),
+**crash** kills it (the group waits for its session: 6 s, that is 6 **step**s; each step,
+every consumer polls once and commits, and 1 s of simulated time passes), **produce** sends
+records, and **rebalance** switches between eager and cooperative. Watch the timeline:
+which partitions go without an owner in each rebalance?
 """
     ),
     code(
@@ -329,11 +342,12 @@ else:
   broker they depend on when the last heartbeat was sent, so they vary by about a second
   from run to run.
 - **Different protocols are possible.** Both sides here speak Kafka's *classic* group
-  protocol, where the group leader (a client) runs the assignor and members rejoin in
-  rounds. Kafka 4.x also serves the *consumer* protocol of KIP-848 (`group.protocol=consumer`
-  in the Java client): the broker computes assignments itself and moves partitions one by
-  one, without a group-wide pause. kafka-python and the simulator use the classic protocol,
-  which Kafka 4.x still serves.
+  protocol, where the group leader (one of the clients) runs the assignor and members
+  rejoin in rounds. Since Kafka 4.0 the broker also serves the new *consumer* protocol of
+  KIP-848 (generally available in 4.0; `group.protocol=consumer` in the Java client): the
+  broker computes assignments itself and moves partitions incrementally, without a
+  group-wide pause. kafka-python and the simulator use the classic protocol, which Kafka
+  4.x still serves.
 """
     ),
     md(
@@ -394,7 +408,8 @@ print("(b)", smaller_batches.to_string(index=False), sep="\\n")
   the member in the group. Processing slower than `max.poll.interval.ms` gives
   `CommitFailedError` and a loop that re-reads the same batch.
 
-**Next:** notebook 05, the next one in this folder.
+**Next:** [05 - offsets and delivery](05-offsets-and-delivery.ipynb): what a commit saves,
+and what a consumer reads twice, or never, after a crash.
 """
     ),
 ]

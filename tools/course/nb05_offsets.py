@@ -36,8 +36,8 @@ crash; why committing *after* processing gives at-least-once delivery (duplicate
 committing *before* gives at-most-once (losses); how auto-commit can do either; why a new
 group does not see old records by default; and what consumer lag is.
 
-**Time:** about 30 minutes. **Needs:** nothing; Kafka is optional (its cells repeat each
-experiment on the real broker and compare).
+**Time:** about 30 minutes. **Needs:** the simulator only; Kafka is optional (its cells
+repeat each experiment on the real broker and compare).
 
 The story so far: the *auth service* publishes user-account events (`created`,
 `email-verified`, `renamed`, ...) keyed by account id to `user-accounts`, and the
@@ -89,9 +89,10 @@ print("after commit(4): committed:", member.committed(tp))
     ),
     md(
         """
-The group's view, as `kafka-consumer-groups.sh --describe` would show it (`cluster.group_state`
-gives the same table on the simulator and on a real broker). **Lag** is the log end offset
-minus the committed offset: how many records the group still has to process (section 6).
+The group's view, as Kafka's command-line tool `kafka-consumer-groups.sh --describe` would
+show it (`cluster.group_state` gives the same table on the simulator and on a real
+broker). **Lag** is the log end offset minus the committed offset: how many records the
+group still has to process (section 7).
 """
     ),
     golden(
@@ -127,7 +128,11 @@ A member that processes a record and then commits its offset + 1, record after r
 can crash at any moment: the next member of the group starts at the committed offset.
 `resume_after_crash` runs that on a one-partition topic with 10 events: the first member
 processes 4, then its process dies (no commit, no goodbye to the group). A second member
-joins once the group notices.
+joins once the group notices. The experiment returns a table (a pandas DataFrame) with a
+row per record processed and by whom; a summary of the run rides along in
+`table.attrs["summary"]` (pandas' place for extra facts about a table): how many events,
+the group's committed offset at the crash, how many records were processed twice
+(`seen_twice`) and how many never (`lost`).
 
 **Predict, then run:** at which offset does the second member start?
 """
@@ -263,8 +268,8 @@ duplicate count tell you in general? Try a few values and print `seen_twice` for
     solution(
         """
 for commit_after in (0, 4, 9, 10):
-    frame_1 = redelivery_after_crash("sim", n_events=10, commit_after=commit_after)
-    print(commit_after, frame_1.attrs["summary"]["seen_twice"])
+    run = redelivery_after_crash("sim", n_events=10, commit_after=commit_after)
+    print(commit_after, run.attrs["summary"]["seen_twice"])
 # Only commit_after=10: the member committed everything it processed before it died.
 # In general the duplicates are exactly the records processed after the last commit.
 """
@@ -278,9 +283,8 @@ call `commit()`. So when does the consumer commit? Not on a timer thread: **insi
 `poll()`**. At the start of each `poll()`, if `auto_commit_interval_ms` (5000 by default)
 has passed since the last auto-commit, the consumer commits its current *positions*: the
 offset after the last record that *earlier* polls returned. It also commits on `close()`
-and before a rebalance. (kafka-python: `ConsumerCoordinator.poll()` calls
-`_maybe_auto_commit_offsets_async()`, which commits `all_consumed_offsets()`, the positions;
-Java's classic consumer does the same in its `ConsumerCoordinator.poll`.)
+and before a rebalance. (That is how kafka-python and Java's consumer are written: the
+auto-commit check is part of `poll()` itself.)
 
 So auto-commit commits what was **returned**, never what was **processed**. Whether that
 duplicates or loses depends on where the processing happens.
@@ -288,9 +292,9 @@ duplicates or loses depends on where the processing happens.
 ### 5a. Processing inside the poll loop: duplicates
 
 The member polls 4 records, processes them, and polls again one interval later (here
-`auto_commit_interval_ms=1000`); that poll commits offset 4 and returns offsets 4-7. It
-processes them and crashes before the next poll. **Predict:** what is committed when it
-crashes, and what is processed twice?
+`auto_commit_interval_ms=1000`), which returns offsets 4-7. It processes them and crashes
+before the next poll. **Predict:** what is committed when it crashes, and what is
+processed twice? The table below is the member's *timeline*: one row per poll.
 """
     ),
     golden(
@@ -325,7 +329,6 @@ polls, the member dies. Which records are lost?
 lost_auto = auto_commit_loses("sim", n_events=10, batch=4, interval_ms=1000, worker_pace=2)
 print(lost_auto.attrs["timeline"].to_string(index=False))
 print(lost_auto.attrs["summary"])
-print("never processed:", lost_auto.attrs["check"]["lost"], "records")
 """
     ),
     md(
@@ -370,8 +373,8 @@ print `lost` from each summary. Why does that pace suffice here?
     solution(
         """
 for pace in range(1, 5):
-    frame_2 = auto_commit_loses("sim", worker_pace=pace)
-    print(pace, frame_2.attrs["summary"]["lost"])
+    run = auto_commit_loses("sim", worker_pace=pace)
+    print(pace, run.attrs["summary"]["lost"])
 # From pace 4 (the batch size) on, the worker finishes each batch before the next poll,
 # so every auto-commit covers only processed records: the in-loop case of 5a again.
 """
@@ -380,12 +383,15 @@ for pace in range(1, 5):
         """
 ## 6. A new group does not see old records
 
-The audit service is deployed after the auth service has sent 6 events. Its group
-`audit-service` has no committed offset. Where does it start? `auto_offset_reset` decides,
-and **its default is `"latest"`**: the log end, so only records sent from now on
-(kafka-python and Java agree). `"earliest"` starts at the log start instead.
+Two new services are deployed after the auth service has sent 6 events: a `dashboard`
+that shows sign-ups as they happen, and the `audit-service`, which must keep a record of
+every event. Their groups have no committed offset, so where does each start? The setting
+`auto_offset_reset` decides: `"latest"` starts at the log end, `"earliest"` at the log
+start. **Its default is `"latest"`** (kafka-python and Java agree). The dashboard keeps the
+default; the audit service sets `"earliest"`.
 
-**Predict:** after 3 more events, how many does each new group read?
+**Predict:** after 3 more events, how many records does each group read, starting at which
+offset?
 """
     ),
     golden(
@@ -398,10 +404,13 @@ print(new_groups.to_string(index=False))
     ),
     md(
         """
-`auto_offset_reset` only applies when the group has **no committed offset** (or it points
-outside the log, e.g. after retention deleted those records). Once the group committed, it
-resumes there, whatever the setting. A service that must see history, like an audit log,
-sets `"earliest"` when it is first deployed.
+The dashboard never sees the 6 old events: with the default, a new group starts at the
+log end, which is why a freshly deployed service "does not see the old records". The audit
+service reads all 9. `auto_offset_reset` only applies when the group has **no committed
+offset** (or it points outside the log, e.g. after retention deleted those records). Once
+the group committed, it resumes there, whatever the setting. A service that must see
+history sets `"earliest"` when it is first deployed (notebook 07 replays the log for
+`audit-service`).
 
 On the broker: the same table, and kafka-python's own default.
 """
@@ -468,8 +477,10 @@ viz.lag_over_time(lag_history)
     md(
         """
 The lag is not spread evenly. With 3 partitions and 2 members, `member-1` owns two
-partitions and gets twice the records, so its partitions fall behind (the two lines on top
-of each other), while `member-2` keeps up. When the producer pauses, `member-1` catches up.
+partitions (0 and 1) and gets twice the records, so its partitions fall behind: their two
+lines lie exactly on top of each other, so you see one blue line. `member-2` keeps up with
+partition 2 (the green line at 0). When the producer pauses, `member-1` catches up. (The
+labels at the right end name the partitions where their lines end, all at lag 0.)
 """
     ),
     exercise(
@@ -505,7 +516,7 @@ print(cluster.group_state("groups-service")[["committed", "log_end_offset", "lag
 - **Lag** = log end offset − committed offset.
 - The simulator and Kafka give the same tables for every experiment here.
 
-**Next:** 06 - a log versus a queue (`06-log-versus-queue.ipynb`): the same events through
+**Next:** [06 - a log versus a queue](06-log-versus-queue.ipynb): the same events through
 Kafka and RabbitMQ.
 """
     ),

@@ -20,7 +20,7 @@ through RabbitMQ queues: a queue removes a message once it is acknowledged, give
 queue its own copy, can change the order when a consumer crashes, and cannot replay; a log
 keeps every record for every group, in order, and replays.
 
-**Time:** about 20 minutes. **Needs:** nothing; Kafka and RabbitMQ are optional (one cell
+**Time:** about 20 minutes. **Needs:** the simulator only; Kafka and RabbitMQ are optional (one cell
 runs the whole comparison on both real brokers).
 
 The story: the auth service publishes user-account events. The group-management service
@@ -32,10 +32,13 @@ wants the history. Which system gives each of them what it needs?
         """
 ## 1. A queue forgets what was acknowledged
 
-RabbitMQ routes each published message to queues. A consumer takes a message from a queue
-and *acknowledges* it (`basic_ack`) when it is done; the broker then deletes it. `SimQueue`
-models one RabbitMQ broker with pika's method names. **Predict:** after reading and
-acknowledging 3 messages, how many are left in the queue?
+In RabbitMQ a producer publishes a message to an *exchange*, which routes it to the
+*queues* bound to it; the exchange named `""` (the default one) delivers straight to the
+queue whose name is the message's routing key. A consumer takes a message from a queue and
+*acknowledges* it (`basic_ack`) when it is done. `SimQueue` simulates one RabbitMQ broker
+with the method names of pika, the usual Python client for RabbitMQ (the real-broker cells
+use pika itself). **Predict:** after reading and acknowledging 3 messages, how many are left
+in the queue?
 """
     ),
     golden(
@@ -46,18 +49,19 @@ mq = SimQueue(seed=0)
 ch = mq.channel()
 ch.queue_declare("account-events")
 for event in ("acct-0:created", "acct-1:created", "acct-0:renamed"):
-    ch.basic_publish("", "account-events", event.encode())
+    ch.basic_publish("", "account-events", event.encode())  # default exchange, to that queue
+# passive=True only asks about the queue; message_count: messages ready to be delivered
 print("ready before:", ch.queue_declare("account-events", passive=True).method.message_count)
 for _ in range(3):
     method, _props, body = ch.basic_get("account-events")
-    ch.basic_ack(method.delivery_tag)  # processed: the broker deletes it
+    ch.basic_ack(method.delivery_tag)  # done with this message
     print("got", body.decode())
 print("ready after: ", ch.queue_declare("account-events", passive=True).method.message_count)
 """
     ),
     md(
         """
-Gone: nobody can read those messages again. In Kafka, reading moves only the reader's own
+Gone: once acknowledged, the broker deletes a message, and nobody can read it again. In Kafka, reading moves only the reader's own
 offset (notebook 05); the records stay in the log until retention deletes them.
 
 ## 2. The same events, both ways
@@ -73,6 +77,10 @@ offset (notebook 05); the records stay in the log until retention deletes them.
   holds at most one unacknowledged message). `first` crashes while holding its third
   message; the broker requeues it and `second` gets it, flagged `redelivered`.
 
+`log_versus_queue` returns a table (a pandas DataFrame) with one row per delivery; a
+summary per system rides along in `deliveries.attrs["summary"]` (pandas' place for extra
+facts about a table), printed first.
+
 **Predict:** how many events does `replay` get? And `reporting-service`? Does `second`
 process the events in the order they were published?
 """
@@ -81,8 +89,8 @@ process the events in the order they were published?
         """
 from simkafka.experiments import log_versus_queue
 
-frame = log_versus_queue("sim", n_events=8)
-for system, facts in frame.attrs["summary"].items():
+deliveries = log_versus_queue("sim", n_events=8)
+for system, facts in deliveries.attrs["summary"].items():
     print(system)
     for name, value in facts.items():
         print(f"    {name}: {value}")
@@ -90,13 +98,14 @@ for system, facts in frame.attrs["summary"].items():
     ),
     md(
         """
-Each row of the frame is one delivery: which reader got which event, in which order
-(`seq`), and whether it was a redelivery. The competing consumers:
+Each row of `deliveries` is one delivery: which reader got which event, in which order
+(`seq` counts each reader's deliveries from 0), and whether it was a redelivery. The
+competing consumers:
 """
     ),
     golden(
         """
-competing = frame[frame.system == "rabbitmq-competing"]
+competing = deliveries[deliveries.system == "rabbitmq-competing"]
 print(competing[["reader", "seq", "event", "redelivered"]].to_string(index=False))
 """
     ),
@@ -116,7 +125,7 @@ coloured by account; ↻ marks a redelivery.
         """
 from simkafka import viz
 
-viz.log_versus_queue(frame)
+viz.log_versus_queue(deliveries)
 """
     ),
     md(
@@ -146,7 +155,7 @@ else:
     real = log_versus_queue("real", n_events=8)
     for system, facts in real.attrs["summary"].items():
         print(f"{system}: {facts}")
-    print("same deliveries as the simulator:", frames_agree(frame, real))
+    print("same deliveries as the simulator:", frames_agree(deliveries, real))
 """,
         KAFKA,
         RABBITMQ,
@@ -189,8 +198,8 @@ would you use for a new reporting service that needs last week's events?
     ),
     solution(
         """
-frame_1 = log_versus_queue("sim", n_events=12)
-print(frame_1.groupby(["system", "reader"], sort=False).size())
+twelve = log_versus_queue("sim", n_events=12)
+print(twelve.groupby(["system", "reader"], sort=False).size())
 # Kafka's `replay` group gets all 12; RabbitMQ's late `reporting-service` queue gets none:
 # only a log can give a newcomer the past.
 """
@@ -199,9 +208,8 @@ print(frame_1.groupby(["system", "reader"], sort=False).size())
         """
 **Exercise 2.** On a `SimQueue`, publish `acct-7:created` then `acct-7:deleted` to one
 queue. Take the first with `basic_get`, `basic_nack(..., requeue=True)` it, then take two
-messages. In which order does the consumer see them, and which is `redelivered`? (A
-classic queue puts a requeued message back at its original position; section 2's
-crash requeued a message only *after* the other consumer had taken a newer one.)
+messages. In which order does the consumer see them, and which is `redelivered`? Compare
+with section 2, where the order changed.
 """
     ),
     solution(
@@ -217,8 +225,9 @@ for _ in range(2):
     method, _props, body = ch_2.basic_get("q")
     print(body.decode(), "redelivered:", method.redelivered)
     ch_2.basic_ack(method.delivery_tag)
-# created (redelivered) comes first again: back at its original position. Order changes
-# only when another consumer took later messages meanwhile, as in section 2.
+# created (redelivered) comes first again: a classic queue puts a requeued message back at
+# its original position. Order changes only when another consumer took later messages
+# meanwhile, as in section 2.
 """
     ),
     md(
@@ -230,8 +239,8 @@ consumers of a share group take records from the same partitions cooperatively, 
 owning a partition each, acknowledge each record, and the broker counts delivery attempts,
 like competing consumers on a queue. The records stay in the log (other groups and replay
 still work). It was early access in Kafka 4.0, a preview in 4.1, and is production-ready
-since 4.2. kafka-python (and this course's simulator) speak only classic consumer groups,
-so share groups are a later topic.
+since 4.2. kafka-python (and this course's simulator) speak only consumer groups, so share
+groups are a later topic.
 
 ## Recap
 
@@ -243,7 +252,7 @@ so share groups are a later topic.
   the order seen can change. A Kafka group keeps order per partition.
 - The simulator and the real brokers give the same deliveries.
 
-**Next:** 07 - retention and replay (`07-retention-and-replay.ipynb`): how long a log keeps
+**Next:** [07 - retention and replay](07-retention-and-replay.ipynb): how long a log keeps
 its records, and how a group reads them again.
 """
     ),
