@@ -46,8 +46,15 @@ for line in check_environment():
         """
 ## 2. Hello, simulator
 
-Create a cluster (the seed makes every run the same), then the topic `user-accounts` with
-3 partitions, with the same admin call you would make against Kafka.
+A few words first (notebook 01 explains each one properly):
+
+- a Kafka **cluster** is one or more servers, the **brokers**, that store the records;
+- a **topic** is a named stream of records, here `user-accounts`; it is split into
+  **partitions**, separate logs the records are appended to;
+- a **producer** is the client that writes records, a **consumer** the one that reads them.
+
+Create a simulated cluster (the seed makes every run the same), then the topic
+`user-accounts` with 3 partitions, with the same admin call you would make against Kafka.
 """
     ),
     code(
@@ -62,9 +69,9 @@ _ = admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication
     md(
         """
 Send one event keyed by account id `acct-42`. The producer picks the partition from the
-key (a murmur2 hash of the key, modulo the number of partitions, as Kafka's clients do), so
-every event of account 42 lands in the same partition. The offset is the record's position
-in that partition's log: the first record gets offset 0.
+key (a hash of the key, modulo the number of partitions, as Kafka's Java client does;
+notebook 02 shows the arithmetic), so every event of account 42 lands in the same partition. The
+*offset* is the record's position in that partition's log: the first record gets offset 0.
 """
     ),
     code(
@@ -79,10 +86,10 @@ print(f"simulator: key b'acct-42' -> partition {metadata.partition}, offset {met
         """
 ## 3. The same on real Kafka
 
-Now the same record through a real broker, with kafka-python. The cell creates a topic with
-a unique name and 3 partitions (the course's broker creates no topic by itself), sends the
-record, compares its partition with the simulator's, and deletes the topic. Without Kafka it
-prints how to start it, and stops.
+Now the same record through a real broker, with kafka-python (a Python client library for
+Kafka). The cell creates a topic with a unique name and 3 partitions (the course's broker
+creates no topic by itself), sends the record, compares its partition with the simulator's,
+and deletes the topic. Without Kafka it prints how to start it, and stops.
 """
     ),
     code(

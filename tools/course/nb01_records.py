@@ -29,14 +29,17 @@ e-mail changed, deleted) to the topic `user-accounts`, keyed by account id.
         """
 ## 1. A record
 
-A record is what a producer sends and a consumer reads. It has four parts:
+Kafka runs as a **cluster** of servers called **brokers**; they store the records. A
+**producer** is a client that sends records to the brokers, a **consumer** one that reads
+them. A **record** is what a producer sends and a consumer reads. It has four parts:
 
 - **key**: bytes, or none. Here the account id. The producer uses it to pick a partition.
 - **value**: bytes. Here the event. Kafka never looks inside keys or values.
 - **timestamp**: milliseconds since 1970, set by the producer when it sends.
 - **headers**: a list of `(name, bytes)` pairs, for metadata such as who sent the record.
 
-Create a simulated cluster and a topic with 3 partitions, then send one record.
+Create a simulated cluster, then a topic with 3 partitions through the *admin* client (the
+client that creates and deletes topics), then a producer.
 """
     ),
     code(
@@ -51,8 +54,9 @@ producer = cluster.producer(key_serializer=str.encode, value_serializer=str.enco
     ),
     md(
         """
-The serializers turn our strings into bytes: Kafka only stores bytes. `send` returns a
-future; `.get()` waits for the broker's answer, the record's metadata.
+The serializers turn our strings into bytes: Kafka only stores bytes. `send` returns at
+once with a *future* (an answer that comes later); `.get()` waits for the broker's answer:
+the partition and offset where the record was stored, and its timestamp.
 """
     ),
     golden(
@@ -141,7 +145,8 @@ print(cluster.partitions("user-accounts")[OFFSETS].to_string(index=False))
     md(
         """
 The same logs as a drawing: one strip per partition, one cell per offset, coloured by key.
-Each strip grows only to the right.
+Each strip grows only to the right. The solid line marks each partition's log start offset
+(here 0, on the axis), the dashed line its log end offset: where the next record will go.
 """
     ),
     shown(
@@ -155,8 +160,11 @@ partition_logs(cluster.records("user-accounts"), cluster.partitions("user-accoun
         """
 ## 3. Reading removes nothing, and records never change
 
-A consumer reads a partition from an offset of its choice. Here a consumer without a group
-is assigned partition 2 and reads it from offset 1, then again from offset 0.
+A consumer reads a partition from an offset of its choice. Here a consumer reads on its own
+(`group_id=None`; notebook 03 shows consumers that share the work in a *group*). `assign`
+gives it partition 2, `seek` sets the offset it reads from next, and `poll` returns what it
+read as a dict: partition -> list of records. It reads from offset 1, then again from
+offset 0.
 """
     ),
     golden(
@@ -210,10 +218,10 @@ partition_logs(cluster.records("user-accounts"), cluster.partitions("user-accoun
     ),
     md(
         """
-In the drawing, offsets 0 and 1 of partition 2 are gone. The first record left is still
-at offset 2: offsets are never renumbered or reused, so an
-offset names one record forever. The log start offset moved to 2, the log end offset
-did not move, and partition 2 now keeps one record.
+In the drawing, offsets 0 and 1 of partition 2 are gone (grey). The first record left is
+still at offset 2: offsets are never renumbered or reused, so an offset names one record
+forever. The log start offset moved to 2, the log end offset did not move, and partition 2
+now keeps one record.
 
 ## Exercises
 
@@ -249,23 +257,35 @@ print(ex1.partitions("user-accounts")[OFFSETS].to_string(index=False))
     ),
     exercise(
         """
-**Exercise 2.** `simkafka.routing.account_log(backend, events, partitions, delete_before=...)`
-runs sections 2 and 4 in one call and returns the retained records. Call it on `"sim"` with
-the eight events of this notebook (`acct-1 created` first, then `EVENTS`), deleting records
-below offset 1 in partition 0 and below offset 2 in partition 2. How many records are kept?
-What are the log start and end offsets (`frame.attrs["summary"]`)?
+**Exercise 2.** On a new `SimCluster(seed=3)` with a 3-partition `user-accounts`, send the
+eight events of this notebook (`acct-1 created` first, then `EVENTS`). Then, in one
+`delete_records` call, delete the records below offset 1 in partition 0 and below offset 2
+in partition 2. Predict first: how many records are kept, and what are each partition's log
+start and log end offsets? Check with the `partitions` table. Then read partition 0 from its
+beginning (`seek_to_beginning`): which offset comes first?
 """
     ),
     solution(
         """
-from simkafka.routing import account_log
+ex2 = SimCluster(seed=3)
+ex2_admin = ex2.admin()
+ex2_admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication_factor=1)])
+ex2_producer = ex2.producer(key_serializer=str.encode, value_serializer=str.encode)
+for account, event in [("acct-1", "created"), *EVENTS]:
+    ex2_producer.send("user-accounts", key=account, value=event).get()
+_ = ex2_admin.delete_records(
+    {TopicPartition("user-accounts", 0): 1, TopicPartition("user-accounts", 2): 2}
+)
+print(ex2.partitions("user-accounts")[OFFSETS].to_string(index=False))
 
-ex2 = account_log("sim", [("acct-1", "created"), *EVENTS], 3, delete_before={0: 1, 2: 2})
-ex2_summary = ex2.attrs["summary"]
-print(ex2[["partition", "offset", "account_id", "event"]].to_string(index=False))
-print("kept:", ex2_summary["records_retained"], "of", ex2_summary["records_sent"])
-print("log start:", ex2_summary["log_start_offset"])
-print("log end:  ", ex2_summary["log_end_offset"])
+ex2_reader = ex2.consumer(group_id=None)
+ex2_p0 = TopicPartition("user-accounts", 0)
+ex2_reader.assign([ex2_p0])
+ex2_reader.seek_to_beginning(ex2_p0)
+ex2_batch = ex2_reader.poll(timeout_ms=100)[ex2_p0]
+print("partition 0 from its start:", [(r.offset, r.value.decode()) for r in ex2_batch])
+# 5 of 8 records kept. Log start offsets 1, 0, 2; log end offsets 3, 2, 3: deleting never
+# moves the end. Partition 0 now starts at offset 1 (acct-9 created); nothing is renumbered.
 """
     ),
     md(
@@ -275,7 +295,7 @@ print("log end:  ", ex2_summary["log_end_offset"])
 The same steps on a real broker, with `RealCluster`: it has the same `admin()`,
 `producer()`, `consumer()`, `records()` and `partitions()` as `SimCluster`, backed by
 kafka-python. A broker outlives this notebook, so the topic gets a unique name
-(`cluster.topic_name("user-accounts")`), and leaving the `with` block deletes it.
+(`real.topic_name("user-accounts")`), and leaving the `with` block deletes it.
 
 Timestamps differ (the real producer uses the wall clock) and so does the topic name;
 partitions, offsets, keys, values and headers should not.
@@ -309,9 +329,10 @@ else:
     ),
     md(
         """
-Now compare. `account_log` does all of the above on either backend and returns the same
-columns, without timestamps or topic names; `frames_agree` says whether the two tables and
-their log offsets are equal.
+Now compare. `account_log` (from `simkafka.routing`, the course's module for notebooks 01
+and 02) does all of the above on either backend, `"sim"` or `"kafka"`, and returns the
+records kept as a table, without timestamps or topic names. `frames_agree` says whether the
+two tables, and each partition's log start and end offsets, are equal.
 """
     ),
     kafka(
@@ -334,9 +355,8 @@ else:
         suffixes=("_sim", "_kafka"),
     )
     print(side_by_side.to_string(index=False))
-    print("log start offsets, simulator:", on_sim.attrs["summary"]["log_start_offset"])
-    print("log start offsets, Kafka:    ", on_kafka.attrs["summary"]["log_start_offset"])
-    print("simulator and Kafka agree:", frames_agree(on_sim, on_kafka))
+    print("simulator and Kafka agree (records, log start and end offsets):", end=" ")
+    print(frames_agree(on_sim, on_kafka))
 """
     ),
     md(

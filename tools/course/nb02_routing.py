@@ -19,7 +19,7 @@ within a partition, and so only per key; what a hot key does; where records *wit
 go; what adding partitions does to the keys; and why a confluent-kafka producer puts the
 same key in another partition than a Java or kafka-python one.
 
-**Time:** about 30 minutes. **Needs:** nothing for sections 1-5 (the simulator). Section 6
+**Time:** about 30 minutes. **Needs:** nothing for sections 1-6 (the simulator). Section 7
 uses a real Kafka if one is running; without it, those cells print one line and move on.
 
 The story goes on: the auth service keys every account event by account id, and the
@@ -30,7 +30,11 @@ group-management service must apply each account's events in the order they happ
         """
 ## 1. The key picks the partition
 
-A Java producer (and kafka-python, which copies it) computes, for a record with a key:
+The producer, not the broker, picks each record's partition: the broker stores a record where
+it is told. So the rule depends on the *client library* the producer uses. Kafka's own client
+is written in Java; from Python you use kafka-python (this course's real-broker cells) or
+confluent-kafka (a wrapper around the C library librdkafka). A Java producer (and
+kafka-python, which copies it) computes, for a record with a key:
 
 1. `murmur2(key)`: a 32-bit hash of the key's bytes, as a signed Java `int`;
 2. `toPositive(...)`: the hash with its sign bit cleared (not the absolute value);
@@ -56,13 +60,14 @@ with Java's.
 
 ## 2. Order holds within a partition, so per key
 
-A partition is a log read in offset order, and within a consumer group each partition is read
-by one consumer at a time. Different partitions are independent: nothing orders a record in
-partition 1 against one in partition 2.
+A consumer reads each partition in offset order. (Several consumers can share a topic as a
+*consumer group*, notebook 03; within a group each partition is read by one consumer at a
+time. The group-management service's group is `groups-service`.)
 
 **Predict, then run:** the auth service sends five events, interleaving `acct-1` and
-`acct-4`. One consumer of the group `groups-service` reads them all. Does it see all five in
-the order they were sent (`seq` 0, 1, 2, 3, 4)? Does it see each account's events in order?
+`acct-4`; `seq` numbers them in the order they were sent, 0 to 4. One consumer of
+`groups-service` reads the whole topic. Does it get all five in the order they were sent?
+Does it get each account's events in order?
 """
     ),
     golden(
@@ -78,16 +83,25 @@ events = [
 ]
 frame = order_per_key("sim", events, partitions=3)
 print(frame.to_string(index=False))
-print("out-of-order events per account:", frame.attrs["check"]["order_per_key"])
+print("all events, partition by partition: seq", frame["seq"].tolist())
+for account, rows in frame.groupby("account_id", sort=False):
+    seqs = rows["seq"].tolist()
+    print(f"{account}: seq {seqs}, in the order sent: {rows['seq'].is_monotonic_increasing}")
 """
     ),
     md(
         """
-Partition by partition, the consumer gets `acct-4`'s events (`seq` 1, 3) and `acct-1`'s
-(`seq` 0, 2, 4): the order *across* partitions is lost, the order *within* each account is
-kept. That is why the auth service keys by account id: every event of one account goes to
-one partition, so it is read in the order it was written. Events that must stay in order
-need the same key.
+The table lists what the consumer read, partition by partition: `acct-4`'s events
+(`seq` 1, 3) in partition 1, `acct-1`'s (`seq` 0, 2, 4) in partition 2. The order *across*
+partitions is lost (`acct-4`'s `seq` 1 came out before `acct-1`'s `seq` 0); the order
+*within* each account is kept.
+
+Why only within a partition? Each partition is its own log with its own offsets; partitions
+can live on different brokers and be read by different consumers, each at its own speed.
+Kafka keeps no sequence across partitions, so nothing says whether offset 0 of partition 1
+came before or after offset 0 of partition 2. That is why the auth service keys by account
+id: every event of one account goes to one partition, so it is read in the order it was
+written. Events that must stay in order need the same key.
 
 ## 3. Hot keys
 
@@ -123,19 +137,25 @@ key_distribution(routing)
     ),
     md(
         """
-Partition 0 gets over half the records, and the one consumer that owns it does over half the
-work, whatever the number of partitions: a key cannot be split. The usual fixes change the
-key (for instance account id plus a sub-key, giving up order across the sub-keys) or give
-the hot key its own topic.
+In the drawing each bar is a partition and each coloured band one key (colours repeat: there
+are more keys than colours); the dashed line is what every partition would get if the load
+were even. Partition 0 gets over half the records, and the one consumer that reads it does
+over half the work, whatever the number of partitions: a key cannot be split. The usual
+fixes change the key (for instance account id plus a sub-key, giving up order across the
+sub-keys) or give the hot key its own topic.
 
 ## 4. Records without a key
 
-A record without a key (`key=None`) has no hash. What happens depends on the client:
+A record without a key (`key=None`) has no hash. What happens depends on the client. First,
+a word on *batches*: a producer does not send records one by one, it groups the records for
+one partition into a batch (up to `batch.size`, 16 KiB by default) and sends the batch in one
+request.
 
-- **Java (Kafka 3.3 and later, KIP-794):** the built-in *sticky* partitioner sends keyless
-  records to one partition until about `batch.size` bytes (16 KiB) went there, then picks
-  another at random. Fewer, fuller batches; but a burst of small records all lands on one
-  partition.
+- **Java (sticky since Kafka 2.4, KIP-480; in its current form since 3.3, KIP-794):** the
+  built-in *sticky* partitioner sends keyless records to one partition until about
+  `batch.size` bytes went there, then picks another at random (favouring partitions whose
+  brokers keep up). Fewer, fuller batches; but a burst of
+  small records all lands on one partition.
 - **kafka-python** (the client of this course's real-broker cells): a random partition for
   each record.
 - **Java's `RoundRobinPartitioner`** (opt-in): takes turns, and ignores keys altogether.
@@ -155,9 +175,11 @@ print(keyless_spread(100, partitions=3).to_string(index=False))
     ),
     md(
         """
-With the sticky partitioner all 100 records (109 bytes each, about 11 KB: less than one
-16 KiB batch) went to one partition; `switches` counts how often the next record went
-elsewhere. kafka-python jumps at almost every record, round-robin at every record.
+With the sticky partitioner all 100 records went to one partition: a 100-byte value takes
+109 bytes in a batch (9 bytes of record framing), so 100 records are about 11 KB, less than
+one 16 KiB batch. `switches` counts how often the next record went to another partition than
+the one before: kafka-python's random pick lands elsewhere about two times in three (59 of 99),
+round-robin every time.
 
 A longer run: 3,000 records. The sticky partitioner now draws a new partition after about
 150 records (16,384 / 109 bytes); a draw may pick the same partition again.
@@ -213,10 +235,46 @@ cells are accounts that kept their partition.
 from simkafka.viz import key_remapping
 
 grown = partitions_added("sim", MANY, 3, 4)
-before = grown.rename(columns={"account_id": "key", "before": "partition"})
-after = grown.rename(columns={"account_id": "key", "after": "partition"})
-before.attrs, after.attrs = {"partitions": 3}, {"partitions": 4}
-key_remapping(before[["key", "partition"]], after[["key", "partition"]])
+before = grown[["account_id", "before"]].set_axis(["key", "partition"], axis=1)
+after = grown[["account_id", "after"]].set_axis(["key", "partition"], axis=1)
+key_remapping(before, after)
+"""
+    ),
+    md(
+        """
+## 6. Another client, another partition
+
+A Java service and a Python service built on confluent-kafka both write `user-accounts`.
+librdkafka's default partitioner is not murmur2: its configuration reference
+(CONFIGURATION.md) lists `partitioner`'s default as `consistent_random`, "CRC32 hash of key
+(Empty and NULL keys are randomly partitioned)". A different hash sends the same key to
+another partition, and then one account's events sit in two partitions: per-account order is
+lost.
+
+**Predict, then run:** 12 accounts, 6 partitions, one record each from a kafka-python
+producer and from a confluent-kafka one. For how many accounts do the two agree?
+
+`routing_by_client` (from `simkafka.routing`) sends each account's record through both; on
+the simulator, with its `"kafka-python"` (murmur2) and `"consistent_random"` (CRC32)
+partitioners.
+"""
+    ),
+    golden(
+        """
+from simkafka.routing import routing_by_client
+
+IDS = [f"acct-{i}" for i in range(1, 13)]
+by_client = routing_by_client("sim", IDS, partitions=6)
+print(by_client.to_string(index=False))
+print(f"same partition from both clients: {by_client['same'].sum()} of {len(IDS)}")
+"""
+    ),
+    md(
+        """
+The two clients agree for only 3 of 12 accounts, about what chance gives (one in six). The
+broker cannot help: it stores each record where the producer said. A fleet that mixes
+clients must use one rule everywhere: in librdkafka, `partitioner=murmur2_random` is the
+Java-compatible one (murmur2 for keys, random for keyless records).
 """
     ),
     md(
@@ -228,7 +286,7 @@ key_remapping(before[["key", "partition"]], after[["key", "partition"]])
         """
 **Exercise 1.** The topic has 6 partitions. Which of `acct-1` ... `acct-30` share a
 partition with `acct-1`? After the topic grows to 12 partitions, which of them still do?
-Use `partition_for_key(key_bytes, partitions)`.
+Use `partition_for_key(key_bytes, partitions)` (`from simkafka import partition_for_key`).
 """
     ),
     solution(
@@ -246,14 +304,11 @@ for n in (6, 12):
     ),
     exercise(
         """
-**Exercise 2.** A Java service and a confluent-kafka (librdkafka) service both write
-`user-accounts`. librdkafka's default partitioner, `consistent_random`, hashes keys with
-CRC32, so the two put an account's events in different partitions, and per-account order
-is lost. librdkafka's `partitioner=murmur2_random` is the Java-compatible one. On the
-simulator, send `acct-0` ... `acct-99` through producers with
-`partitioner="kafka-python"`, `"consistent_random"` and `"murmur2_random"`
-(`cluster.producer(partitioner=...)`) to a 6-partition topic: how many accounts land in the
-same partition as kafka-python's, for each?
+**Exercise 2.** Check the fix of section 6 on more accounts. On a new `SimCluster`, create
+a 6-partition `user-accounts` and send one record for each of `acct-0` ... `acct-99` through
+three producers, made with `cluster.producer(partitioner=...)` and the names
+`"kafka-python"`, `"consistent_random"` and `"murmur2_random"`. For each, how many accounts
+land in the same partition as with `"kafka-python"`?
 """
     ),
     solution(
@@ -277,17 +332,12 @@ for name, parts in ex2_where.items():
     ),
     md(
         """
-## 6. On real Kafka: two clients, two answers
+## 7. On real Kafka: two clients, two answers
 
-The broker does not choose partitions: the producer does, and the broker stores each
-record where it was told. So the client library matters. Below, one topic of 6 partitions on
-the real broker gets one record per account from a **kafka-python** producer and one from a
-**confluent-kafka** producer, both with their default partitioner; the broker's
-acknowledgements say where each record went. Beside them, the simulator's `murmur2`
-(`"kafka-python"`) and `consistent_random` partitioners.
-
-librdkafka's configuration reference (CONFIGURATION.md) lists `partitioner`'s default as
-`consistent_random`: "CRC32 hash of key (Empty and NULL keys are randomly partitioned)".
+Now section 6 with real clients: one topic of 6 partitions on the real broker gets one record
+per account from a **kafka-python** producer and one from a **confluent-kafka** producer,
+both with their default partitioner; the broker's acknowledgements say where each record
+went. Beside them, the simulator's answers from section 6.
 """
     ),
     kafka(
@@ -372,7 +422,7 @@ else:
 - The producer picks the partition: confluent-kafka's default `consistent_random` (CRC32)
   disagrees with Java's murmur2. Use `murmur2_random` to match.
 
-**Next:** 03 - consumer groups (`03-consumer-groups.ipynb`): how the group-management service
+**Next:** [03 - Consumer groups](03-consumer-groups.ipynb): how the group-management service
 shares the partitions among its members.
 """
     ),

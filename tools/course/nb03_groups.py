@@ -32,15 +32,19 @@ service is no longer enough, so we run several copies. They share one group id,
 ## 1. A group and its members
 
 A consumer that sets `group_id` is a *member* of that group. The members of a group agree,
-through the broker's *group coordinator*, on who reads which partition. Two rules:
+through the *group coordinator* (one of the brokers, in charge of this group), on who reads
+which partition. Two rules:
 
 - every partition of the topic is owned by **exactly one** member of the group;
 - a member may own several partitions, or none.
 
 The first rule is what keeps an account's events in order: they all sit in one partition
-(the key chooses it, notebook 01), and one member reads that partition from start to end.
+(the key chooses it, notebook 02), and one member reads that partition from start to end.
+It also keeps the bookkeeping simple: the group has one position (offset) per partition,
+so only one member can be moving it.
 
-`GroupMembers` (from `simkafka.members`) runs several named members of one group. `join`
+In production each member is a separate process running a consumer. Here `GroupMembers`
+(from `simkafka.members`) runs several named members of one group in this notebook. `join`
 starts a member, and `settle()` waits until the group has agreed. The agreement is called a
 *rebalance*, and notebook 04 is about it. `assignment(name)` lists the partitions that
 member owns.
@@ -148,9 +152,7 @@ print("members left:", group.names)
 ## 3. Several groups: each one reads everything
 
 Later, an *audit service* arrives, then a brand-new service that wants the whole history.
-Each uses its own group id. Groups do not share work with each other: **each group reads
-every record of the topic**, and reading removes nothing. A topic is a log, not a queue:
-a record stays until retention deletes it, whoever read it.
+Each uses its own group id: `audit-service`, `new-service`.
 
 **Predict, then run.** The auth service sends 12 events. Then one member of each of three
 groups reads. How many records does each group see? Does the second group find fewer
@@ -172,22 +174,26 @@ print(sim_groups.to_string(index=False))
     ),
     md(
         """
-Every group read all 12. Inside one group, members *share* the records (each record goes to
-the one member that owns its partition); across groups, every group gets them *all*. That
-is how one topic feeds many services, each at its own pace, each with its own committed
-offsets (notebook 02).
+Every group read all 12. Groups do not share work with each other: **each group reads
+every record of the topic**, and reading removes nothing. A topic is a log, not a queue: a
+record stays until retention deletes it, whoever read it. Inside one group, members *share*
+the records (each record goes to the one member that owns its partition); across groups,
+every group gets them *all*. That is how one topic feeds many services, each at its own
+pace, each with its own position in every partition (its *committed offsets*, notebook 05).
 
 ## 4. The same on the real broker
 
-Now the same two experiments on Kafka. `group_ownership(backend, partitions, script)` runs
-members of `groups-service` through a script of steps and returns who owns each partition
-after each step. With `backend="kafka"` the members are real kafka-python consumers, each
-polling in its own thread, and the real broker's coordinator runs the rebalances. The
-names of topics and groups are made unique for the run (a broker outlives a notebook), and
-the table shows the names as on the simulator.
+Now the same two experiments on Kafka. `group_ownership(backend, partitions, script)` (from
+`simkafka.experiments`) runs members of `groups-service` through a script, a list of steps
+such as `("join", "a")`, and returns who owns each partition after each step. With
+`backend="kafka"` the members are real kafka-python consumers, each polling in its own
+thread, and the real broker's coordinator runs the rebalances. The names of topics and
+groups are made unique for the run (a broker outlives a notebook), and the table shows the
+names as on the simulator.
 
 This cell takes about 5 seconds: on a real broker a member learns of a rebalance at its
-next heartbeat (about every second here).
+next *heartbeat*, the "still alive" message each member sends the coordinator (about every
+second here).
 """
     ),
     kafka(
@@ -203,13 +209,17 @@ if notice:
     print(notice)
 else:
     kafka_owners = group_ownership("kafka", partitions=3, script=four_joins)
-    last = kafka_owners[kafka_owners.step == 4]
-    owners = {int(p): o for p, o in zip(last.partition, last.owner)}
-    idle = sorted({m for _, m in four_joins} - set(owners.values()))
-    print("Kafka, after d joins:", owners, "idle:", idle)
-    print("simulator summary:", sim_owners.attrs["summary"])
-    print("Kafka summary:    ", kafka_owners.attrs["summary"])
-    print("same table:", frames_agree(sim_owners, kafka_owners))
+
+    def owners(frame, step):
+        rows = frame[frame.step == step]
+        return " ".join(f"p{p}:{o}" for p, o in zip(rows.partition, rows.owner))
+
+    print(f"{'after':10}{'simulator':17}Kafka")
+    for step, (_, name) in enumerate(four_joins, start=1):
+        print(f"{name + ' joins':10}{owners(sim_owners, step):17}{owners(kafka_owners, step)}")
+    idle = sorted({m for _, m in four_joins} - set(kafka_owners[kafka_owners.step == 4].owner))
+    print("idle on Kafka after d joins:", idle)
+    print("same table on both:", frames_agree(sim_owners, kafka_owners))
 """
     ),
     md(
@@ -247,9 +257,9 @@ is not in the tables:
   they compare.
 - **The protocol.** Both speak Kafka's *classic* group protocol (JoinGroup, SyncGroup,
   Heartbeat), where the group leader, a client, runs the assignor. Kafka 4.x also offers the
-  newer *consumer* protocol of KIP-848, where the broker itself assigns partitions and
-  members do not stop together. kafka-python and this simulator use the classic one, which
-  Kafka 4.x still serves.
+  newer *consumer* protocol of KIP-848, where the broker itself assigns partitions and a
+  rebalance no longer stops every member at once. kafka-python and this simulator use the
+  classic one, which Kafka 4.x still serves.
 """
     ),
     md(
@@ -290,9 +300,13 @@ print("idle:", [n for n, parts in owned.items() if not parts])  # e and f: 4 par
 **Exercise 2.** Inside a group the members share the records; across groups each gets
 them all. Show both at once on the simulator: create `user-accounts` with 3 partitions and
 send 12 events with keys `acct-0` to `acct-5`. Then let `groups-service` read with **two**
-members and `audit-service` with **one**. Count the records each member received. (Hint:
-`cluster.consumer("user-accounts", group_id=..., auto_offset_reset="earliest")`,
-`cluster.settle(m1, m2)` before reading, then a few `poll(timeout_ms=100)` calls per member.)
+members and `audit-service` with **one**. Count the records each member received.
+
+Hints: make each member with
+`cluster.consumer("user-accounts", group_id=..., auto_offset_reset="earliest")` (the last
+argument makes a new group start from the oldest record; notebook 05 explains it). Call
+`cluster.settle(m1, m2, m3)` with all the members before reading, so the groups have agreed
+who owns what, then a few `poll(timeout_ms=100)` calls per member.
 """
     ),
     solution(
@@ -340,8 +354,8 @@ print(counts)  # the two groups-service members add up to 12; audit-service alon
 - The simulator and Kafka give the same ownership and the same counts; the broker takes
   seconds where the simulator takes none.
 
-**Next:** 04 - rebalancing: what happens when members join, leave or crash, and how to make
-it hurt less (`04-rebalancing.ipynb`).
+**Next:** [04 - Rebalancing](04-rebalancing.ipynb): what happens when members join, leave or
+crash, and how to make it hurt less.
 """
     ),
 ]
