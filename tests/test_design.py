@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simkafka.design import DESIGN_COLUMNS, check_design, playball_events
+from simkafka.design import DESIGN_COLUMNS, check_design, key_routing, playball_events
 from simkafka.experiments import frames_agree
 
 
@@ -58,7 +58,25 @@ def test_one_hot_key_leaves_consumers_idle() -> None:
 def test_more_consumers_than_partitions_do_not_help() -> None:
     frame = check_design("sim", scoreboard("match_id", partitions=2, consumers=4))
     assert frame["active_consumers"].iloc[0] == 2
-    assert any("get nothing to do" in p for p in frame.attrs["summary"]["problems"])
+    assert any("2 get nothing to do" in p for p in frame.attrs["summary"]["problems"])
+    one_idle = check_design("sim", scoreboard("match_id", partitions=3, consumers=4))
+    assert any(
+        p.endswith("records in only 3 partitions: 1 gets nothing to do")
+        for p in one_idle.attrs["summary"]["problems"]
+    )
+
+
+def test_key_routing_is_where_check_design_finds_the_load() -> None:
+    by_team = scoreboard("team_id")
+    routing = key_routing(by_team, "match-events")
+    assert routing.attrs["partitions"] == 4 and routing["records"].sum() == 24
+    busiest = routing.groupby("partition")["records"].sum().max()
+    mean = routing["records"].sum() / 4
+    assert check_design("sim", by_team)["skew"].iloc[0] == busiest / mean
+    by_match = key_routing(
+        by_team | {"topics": {"match-events": {"partitions": 4, "key": "match_id"}}}, "match-events"
+    )
+    assert sorted(by_match["key"]) == ["match-1", "match-2", "match-3", "match-4"]
 
 
 def test_a_good_design_has_no_problems() -> None:

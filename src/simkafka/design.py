@@ -14,11 +14,12 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from .experiments import Backend, _new_topic, _produce, open_backend
+from .partitioners import partition_for_key
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DESIGN_COLUMNS", "check_design", "playball_events"]
+__all__ = ["DESIGN_COLUMNS", "check_design", "key_routing", "playball_events"]
 
 #: Columns of :func:`check_design`, in order.
 DESIGN_COLUMNS = [
@@ -81,6 +82,36 @@ def playball_events(matches: int = 4, accounts: int = 6) -> list[dict[str, str]]
     for seq, event in enumerate(events):
         event["seq"] = str(seq)
     return events
+
+
+def key_routing(
+    design: dict[str, Any], topic: str, events: list[dict[str, str]] | None = None
+) -> pd.DataFrame:
+    """Where ``design`` sends ``topic``'s events: one row per key, ``key, partition, records``.
+
+    The partition is the Java producer's (and kafka-python's) murmur2 choice,
+    :func:`~simkafka.partitioners.partition_for_key`, computed without a cluster; it is what
+    :func:`check_design` measures on either backend. ``attrs["partitions"]`` is the topic's
+    partition count, so :func:`simkafka.viz.key_distribution` draws empty partitions too.
+
+    >>> design = {"topics": {"match-events": {"partitions": 4, "key": "team_id"}}, "groups": {}}
+    >>> key_routing(design, "match-events").head(2).to_dict("records")
+    [{'key': 'team-1a', 'partition': 1, 'records': 3}, {'key': 'team-1b', 'partition': 0, 'records': 3}]
+    """
+    import pandas as pd
+
+    spec = design["topics"][topic]
+    events = playball_events() if events is None else list(events)
+    counts = Counter(str(e[spec["key"]]) for e in events if e.get("topic") == topic)
+    frame = pd.DataFrame(
+        [
+            (key, partition_for_key(key.encode(), spec["partitions"]), n)
+            for key, n in sorted(counts.items())
+        ],
+        columns=["key", "partition", "records"],
+    )
+    frame.attrs["partitions"] = spec["partitions"]
+    return frame
 
 
 def _check_spec(design: dict[str, Any]) -> None:
@@ -211,9 +242,11 @@ def check_design(
                     "spread over several partitions: their order is lost"
                 )
             if spec["consumers"] > active:
+                idle = spec["consumers"] - active
                 problems.append(
                     f"{group}: {spec['consumers']} consumers but records in only {useful} "
-                    f"partitions: {spec['consumers'] - active} get nothing to do"
+                    f"partition{'s' * (useful != 1)}: {idle} "
+                    f"get{'s' * (idle == 1)} nothing to do"
                 )
             if not sees:
                 problems.append(f"{group}: some partitions have no owner")

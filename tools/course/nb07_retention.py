@@ -19,7 +19,7 @@ with `retention.bytes`), why it deletes whole *segments* and never single record
 deletion is never immediate, how a new consumer group replays a topic from offset 0, and how
 to send an existing group back: reset its committed offsets with the admin, or `seek`.
 
-**Time:** about 30 minutes. **Needs:** the simulator; Kafka is optional (its cells print one
+**Time:** about 30 minutes. **Needs:** the simulator only; Kafka is optional (its cells print one
 line and move on without it).
 
 The story: PlayBall's *auth service* has published user-account events, keyed by account
@@ -36,7 +36,8 @@ the topic again. Both only work if the records are still there.
 A partition's log is not one file. The broker writes it in *segments*: files of consecutive
 records. It writes only to the newest segment, the *active* one. It starts a new segment
 (it *rolls*) when the active one is full (`segment.bytes`, 1 GiB by default) or old
-(`segment.ms`, 7 days by default).
+(`segment.ms`, 7 days by default). The age is checked when the next record arrives: a segment
+rolls by age only when something is written after it has grown old.
 
 Retention deletes **whole segments**, oldest first. A segment can go when:
 
@@ -52,6 +53,11 @@ all the time.
 sends one event every 10 s to a one-partition topic with `segment.ms` = 30 s. Then the clock
 moves on to 240 s. We set the retention check to every 30 s so that the story fits in four
 minutes. The simulated clock moves only when asked, so this takes no real time.
+
+Like the course's other experiments, it returns a table (a pandas DataFrame, one row per
+moment) with a short summary attached as `.attrs["summary"]`, a plain dict: here the offsets
+where the segments start, and each jump of the log start offset (the first offset still in
+the log, notebook [01](01-records-topics-partitions.ipynb)).
 
 **Predict, then run.** `retention.ms` is 60 s. The first event (offset 0) is written at 0 s.
 When is offset 0 deleted? And how many records go with it?
@@ -72,9 +78,10 @@ for elapsed_ms, old, new in summary["jumps"]:
         """
 Three things to see:
 
-- **Whole segments.** The log start offset (the first offset still in the log) jumps
-  0 -> 4 -> 8 -> 12. It never moves one record at a time. Offsets 0 to 3 share a segment, so
-  they go together.
+- **Whole segments.** The log start offset jumps 0 -> 4 -> 8 -> 12. It never moves one
+  record at a time. Offsets 0 to 3 share a segment, so they go together. (Offset 3, written
+  at 30 s, still joined the first segment: that segment was not older than `segment.ms` yet.
+  Offset 4, at 40 s, started the second.)
 - **Later than `retention.ms`.** Offset 0 was written at 0 s and lives until 120 s, twice
   `retention.ms`. Its segment could go only when its newest record (offset 3, written at
   30 s) was more than 60 s old. That was after 90 s. The next retention check was at 120 s.
@@ -87,7 +94,8 @@ So `retention.ms` is a minimum, not a promise to delete at that moment. A record
 stay up to about `segment.ms` + `retention.ms` + `log.retention.check.interval.ms`.
 On a real broker with the defaults, that is 7 days + 7 days + 5 minutes.
 
-The table has one row per send and per 10 s step:
+The table behind this has one row per send and per 10 s step; here is every third row (every
+30 s). `segments` counts the segments that still hold records:
 """
     ),
     golden(
@@ -97,8 +105,9 @@ print(by_time.iloc[::3].to_string(index=False))
     ),
     md(
         """
-The same as a picture: the retained records lie between the log start offset and the log
-end offset; the log start offset climbs in steps, one segment at a time.
+The same as a picture: the retained records (blue) lie between the log start offset and the
+log end offset; the log start offset climbs in steps, one segment at a time, each at a
+retention check.
 """
     ),
     shown(
@@ -146,7 +155,8 @@ Real topics often set both limits. A segment goes when either one allows it.
         """
 **Exercise 1.** Kafka's default retention check runs every 5 minutes (300 000 ms), not every
 30 s. Run `retention_timeline` with `retention_ms=60_000`, `check_interval_ms=300_000` and
-`horizon_ms=600_000`. When is the first deletion, and how many segments go at once? Why?
+`horizon_ms=600_000` (the clock runs to 10 minutes), and print the jumps in its
+`.attrs["summary"]`. When is the first deletion, and how many segments go at once? Why?
 """
     ),
     solution(
@@ -162,17 +172,19 @@ print(slow.attrs["summary"]["jumps"])
 ## 3. A new service replays history
 
 The audit service starts with a new group, `audit-service`. A new group has no committed
-offsets, so where does it begin? That is the consumer setting `auto_offset_reset`:
+offsets, so where does it begin? That is the consumer setting `auto_offset_reset`, which
+notebook [05](05-offsets-and-delivery.ipynb) introduced:
 
 - `"latest"` (the default): at the log end. It sees only events written from now on.
 - `"earliest"`: at the log start offset. It replays everything that is still retained.
 
-Two new groups on the same six events:
+Two new groups on the same six events: the audit service with `"earliest"`, and a new
+dashboard that only wants what happens from now on, with `"latest"`:
 """
     ),
     golden(
         """
-from simkafka import NewTopic, SimCluster, TopicPartition
+from simkafka import NewTopic, SimCluster
 
 cluster = SimCluster(seed=0)
 cluster.admin().create_topics([NewTopic("user-accounts", num_partitions=1, replication_factor=1)])
@@ -197,9 +209,11 @@ partition (or its committed offset is no longer in the log). Once a group has co
 continues from there, whatever the setting.
 
 `retention_and_replay` (from `simkafka.experiments`) tells the whole story in one table:
-`audit-service` replays 12 events from offset 0; then its offsets are reset and it reads them
-all again; then the records before offset 6 are deleted, and a new group,
-`reporting-service`, can start only at offset 6. What is deleted cannot be replayed.
+`audit-service` replays 12 events from offset 0; then its offsets are reset (section 4 shows
+how) and it reads them all again; then the records before offset 6 are deleted (with the
+admin's `delete_records`, as in notebook 01; section 5 says why it stands in for retention
+here), and a new group, `reporting-service`, with `"earliest"`, can start only at offset 6.
+What is deleted cannot be replayed.
 """
     ),
     golden(
@@ -221,7 +235,7 @@ retention(replay)
 
 The bug in the group-management service affected the events from offset 4 on. After the fix,
 `groups-service` must process them again. Its committed offset is 12 (the end). There are
-two ways back:
+two ways back (below, `tp` is the partition, `TopicPartition("user-accounts", 0)`):
 
 - **The admin**: `admin.alter_group_offsets(group, {tp: 4})` sets the committed offset, and
   `admin.reset_group_offsets(group, {tp: "earliest"})` resets it to the log start offset
@@ -246,10 +260,11 @@ print("refused while running:", going_back.attrs["summary"]["refused"])
     ),
     md(
         """
-Each way back re-reads from the chosen offset, and the group's committed offset is at the
-end again afterwards (12). Going back means **processing twice**: the group-management service
-must be safe to run on an event it has seen before (idempotent), or it will, for example,
-send the same e-mail twice.
+Step 2 read nothing (`-1`: no offset): the admin was refused because the first member was
+still running. Each other way back re-reads from the chosen offset, and the group's committed
+offset (`committed`) is at the end again afterwards (12). Going back means **processing
+twice**: the group-management service must be safe to run on an event it has seen before
+(idempotent), or it will, for example, send the same e-mail twice.
 """
     ),
     *exercise(

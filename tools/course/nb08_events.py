@@ -16,16 +16,17 @@ CELLS = [
 
 **What you'll learn:** the difference between an *event* (a fact that happened, for anyone
 to read) and a *command* (a request to one handler); why a Kafka topic is a good home for
-events; and why Kafka is **not** an event store: it cannot refuse an append that was based
-on an old version of an account. You will see an update get lost, on the simulator and on
-the real broker, and how to avoid it.
+events; and whether Kafka can be an *event store* (a database that keeps each account's
+changes as events and is the source of truth for its state): what happens when two services
+change the same account at the same moment, on the simulator and on the real broker, and how
+to design around it.
 
-**Time:** about 25 minutes. **Needs:** the simulator; Kafka is optional (its cells print one
-line and move on without it).
+**Time:** about 25 minutes. **Needs:** the simulator only; Kafka is optional (its cells print
+one line and move on without it).
 
-The story: PlayBall's *auth service* publishes account events to `user-accounts`. Other
-teams now want to *change* accounts too: the profile service lets a user change their
-e-mail, and the support tool lets staff fix a display name.
+The story: PlayBall's *auth service* publishes account events, keyed by account id, to
+`user-accounts`. Other teams now want to *change* accounts too: the profile service lets a
+user change their e-mail, and the support tool lets staff fix a display name.
 """
     ),
     md(
@@ -41,13 +42,15 @@ Both are records in a topic. The difference is the contract:
 | readers | any number of groups, unknown to the writer | one handler (one consumer group) |
 | writer expects | nothing back | an outcome |
 
-Kafka's log fits events well: every group reads the whole topic (notebook 03), and a new
-service can replay history (notebook 07). Commands also work in Kafka, keyed so that one
-group member handles each one, but nothing in Kafka sends back a reply or says that a command
+Kafka's log fits events well: every group reads the whole topic (notebook
+[03](03-consumer-groups.ipynb)), and a new service can replay history (notebook
+[07](07-retention-and-replay.ipynb)). Commands also work in Kafka: a topic read by a single
+consumer group, so that one member handles each command (keyed by account id, to keep one
+account's commands in order). But nothing in Kafka sends back a reply or says that a command
 failed. You build that yourself.
 
-On the simulator: three groups read the same four events, and one group of two workers
-shares the commands.
+On the simulator: three groups read the same four events (`account-created`), and one group
+of two workers (`email-workers`) shares the commands (`send-welcome-email`).
 """
     ),
     golden(
@@ -93,15 +96,18 @@ Every group got every event. Each command was handled once, by one of the two wo
 
 ## 2. Two writers, one account
 
-Now the profile service and the support tool both change account `acct-7`. Each one:
+Now the profile service and the support tool both change account `acct-7`. The records in
+`user-accounts` are *snapshots*: each holds the whole account (`email`, `display_name` and a
+`version` number), not just what changed. Each writer:
 
-1. reads the account's latest state from `user-accounts` (it folds the log: the last
-   snapshot of the account wins);
+1. reads the account's latest state from `user-accounts`: it reads the topic from offset 0
+   and keeps, per account, the last snapshot it sees (this is called *folding* the log);
 2. changes one field;
 3. appends a new full snapshot with `version` = the version it read + 1.
 
 Both act at the same moment: both read version 1 before either writes. `lost_update` (from
-`simkafka.history`) runs this. The table is the topic after both writes.
+`simkafka.history`) runs this. The table is the topic after both writes, one row per record
+(`based_on_version`: the version the writer had read); below it, the summary.
 
 **Predict, then run.** Will Kafka accept both appends? After both, what e-mail and what
 display name does a reader that folds the log believe `acct-7` has?
@@ -117,8 +123,12 @@ print()
 summary = race.attrs["summary"]
 print("appends accepted:", summary["appends_accepted"])
 print("versions written twice:", summary["duplicate_versions"])
-print("a reader folding the log believes:", summary["final"])
-print("lost:", summary["lost"])
+final = summary["final"]
+print(
+    f"a reader folding the log believes: version {final['version']},",
+    f"email {final['email']}, display name {final['display_name']}",
+)
+print("lost:", "; ".join(summary["lost"]) or "nothing")
 """
     ),
     md(
@@ -128,21 +138,23 @@ snapshot still had the **old** e-mail, because it read before the profile servic
 reader that folds the log keeps the last snapshot, so the user's new e-mail is gone. This is
 a **lost update**.
 
-An *event store* (EventStoreDB, or a database table with a version column) prevents this
-with **optimistic concurrency**: "append this to `acct-7` only if its last version is still
-1". The second writer is refused, reads again, and retries on version 2.
+An *event store* (EventStoreDB, now KurrentDB, or a database table with a version column)
+prevents this with **optimistic concurrency**: "append this to `acct-7` only if its last
+version is still 1". The second writer is refused, reads again, and retries on version 2.
 
 Kafka has no such check. `producer.send(topic, key, value, ...)` cannot say "only if this
 key's last record is at version N", and the broker never looks at earlier records of a key
 before appending. What Kafka 4.x does offer is different:
 
-- the **idempotent producer** (on by default in Java's producer since Kafka 3.0) drops duplicates of a batch that
-  the *same* producer retried. It does not compare with other producers' writes.
+- the **idempotent producer** (on by default in Java's producer since Kafka 3.0) drops
+  duplicates of a batch that the *same* producer retried. It does not compare with other
+  producers' writes.
 - **transactions** make a group of writes (and a consumer's offset commit) all-or-nothing:
   exactly-once *read-process-write* within Kafka. They do not check what is already in the
   log for a key either.
-- **log compaction** keeps the last record per key. That is the same "last one wins", so it
-  would also keep the support tool's snapshot.
+- **log compaction** (a topic setting, `cleanup.policy=compact`: the broker deletes the older
+  records of each key and keeps its latest) is the same "last one wins", so it would also
+  keep the support tool's snapshot.
 
 The version numbers in the records are only data. Kafka does not read them.
 """
@@ -151,14 +163,15 @@ The version numbers in the records are only data. Kafka does not read them.
         """
 **Exercise 1.** Predict first: if the support tool reads the account only *after* the profile
 service has written (they take turns), is anything lost? Check with
-`lost_update("sim", interleaved=False)`: print the table and `attrs["summary"]`.
+`lost_update("sim", interleaved=False)`: print the table and its `.attrs["summary"]`.
 """
     ),
     solution(
         """
 turns = lost_update("sim", interleaved=False)
 print(turns.to_string(index=False))
-print(turns.attrs["summary"])
+print("a reader folding the log believes:", turns.attrs["summary"]["final"])
+print("lost:", turns.attrs["summary"]["lost"])
 # Nothing is lost: the support tool read version 2 (with the new e-mail) and wrote version 3.
 # The race needs both services to read before either writes, and nothing in Kafka stops that.
 """
@@ -200,7 +213,9 @@ pair it with something that does:
 - **One owner per entity writes.** The auth service owns accounts and keeps them in its
   database, which checks versions (`UPDATE ... WHERE version = 1`). Other services send it
   *commands*; it publishes the resulting *events*. To publish only what the database
-  committed, use the *outbox* pattern or change data capture (e.g. Debezium).
+  committed, use the *outbox* pattern (the service writes the event to an "outbox" table in
+  the same database transaction, and a relay copies that table to Kafka) or change data
+  capture (a tool such as Debezium reads the database's own change log and publishes it).
 - **A single writer per key, through a partition.** Send the changes as commands keyed by
   account id. All of `acct-7`'s commands land in one partition, and one member of the handler
   group reads that partition in order. It applies each change to the **current** state, so
@@ -219,7 +234,8 @@ command keyed `acct-7`: `{"field": "email", "value": "ann@newmail.example"}` and
 `account-handler` reads them and applies each to the current state
 `{"email": "ann@playball.example", "display_name": "Ann", "version": 1}`, adding 1 to the
 version each time. Print the final state: is anything lost? In which partition were both
-commands?
+commands? (Hint: `value_serializer=lambda v: json.dumps(v).encode()` sends dicts as JSON;
+`json.loads(record.value)` reads one back.)
 """
     ),
     solution(

@@ -5,7 +5,7 @@ Built into notebooks/09-capstone.ipynb by tools/build_notebooks.py.
 
 from __future__ import annotations
 
-from course import exercise, golden, kafka, md, solution
+from course import exercise, golden, kafka, md, shown, solution
 
 NAME = "09-capstone"
 
@@ -20,8 +20,8 @@ runs. Then a checker sends PlayBall's events the way you designed, runs your gro
 reports what holds: which order is kept, how many consumers can actually work, and how even
 the load is. First on the simulator, then on the real broker.
 
-**Time:** about 30 minutes. **Needs:** the simulator; Kafka is optional (its cells print one
-line and move on without it).
+**Time:** about 40 minutes. **Needs:** the simulator only; Kafka is optional (its cell
+prints one line and moves on without it).
 
 PlayBall now runs matches as well as accounts:
 
@@ -32,36 +32,56 @@ PlayBall now runs matches as well as accounts:
   deleted), each with an `account_id`;
 - the *scoreboard* service must see each match's events **in order** (a goal after the
   kickoff, never before), and needs 4 consumers at peak;
-- the *group-management service* must see each account's events in order.
+- the *group-management service* (group `groups-service`) must see each account's events in
+  order, and runs 3 consumers.
 """
     ),
     md(
         """
 ## 1. The questions, and what the course said
 
-1. **Which key?** Kafka keeps order only *within a partition* (notebook 02). Records with the
-   same key go to the same partition (notebook 01). So key by the entity whose order matters.
+1. **Which key?** Records with the same key go to the same partition, and Kafka keeps order
+   only *within a partition* (notebook [02](02-keyed-routing-and-ordering.ipynb)). So key by
+   the entity whose order matters.
 2. **How many partitions?** In a group, each partition has one owner, so a group can use at
-   most as many consumers as there are partitions that receive records (notebook 03).
-3. **Which groups?** One group per service: every group reads everything (notebook 03).
+   most as many consumers as there are partitions that receive records (notebook
+   [03](03-consumer-groups.ipynb)).
+3. **Which groups?** One group per service: every group reads everything (notebook
+   [03](03-consumer-groups.ipynb)).
 4. **How even?** A key with few values (or one "hot" value) puts most records in a few
-   partitions, and one consumer does most of the work.
+   partitions, and one consumer does most of the work (notebook
+   [02](02-keyed-routing-and-ordering.ipynb), hot keys).
 
-`check_design` (from `simkafka.design`) takes a design as a dict and returns one row per
-group: `order_kept` (every `order_by` value's events sit in one partition),
-`sees_everything`, `max_useful_consumers` (partitions that received records),
-`active_consumers` (members that got records) and `skew` (the busiest member's records over
-the mean per member; 1.0 is even).
+`check_design` (from `simkafka.design`) takes a design as a dict, sends PlayBall's sample
+events the way the design says, runs each group's consumers, and returns a table with one
+row per group:
+
+- `order_kept`: every `order_by` value's events (every match's, say) sit in one partition;
+- `sees_everything`: every partition that received records has an owner in the group;
+- `max_useful_consumers`: the partitions that received records, the most consumers that can
+  work;
+- `active_consumers`: the consumers that actually got records;
+- `skew`: the busiest consumer's records over the mean per consumer (1.0 is even; 2.0 means
+  one consumer does twice its share).
+
+Its `.attrs["summary"]` says `ok` (True when nothing fails) and lists the `problems` in words.
+
+The sample: 4 matches of 6 events each and 6 accounts of 4 events each.
 """
     ),
     golden(
         """
+import pandas as pd
+
 from simkafka.design import check_design, playball_events
 
-events = playball_events()
-print(len(events), "events, for example:")
-for event in events[:3]:
-    print(" ", event)
+events = pd.DataFrame(playball_events())
+print(events["topic"].value_counts().to_string())
+print()
+match_fields = ["match_id", "team_id", "player_id", "tournament_id", "event"]
+print(events.loc[events["topic"] == "match-events", match_fields].head(5).to_string(index=False))
+print()
+print(events.loc[events["topic"] == "user-accounts", ["account_id", "event"]].head(3).to_string(index=False))
 """
     ),
     md(
@@ -90,6 +110,19 @@ for problem in first.attrs["summary"]["problems"]:
 The two teams of a match hash to different partitions for 3 of the 4 matches. Then a goal by
 team B can be read before the kickoff by team A: another consumer owns it, or the same one
 reads the partitions in its own order. The key must be the entity whose order you need.
+
+The load is uneven too (skew 2.0). The picture shows why: `key_routing` (from
+`simkafka.design`) computes where each team's events go, with the same hash as the producer,
+and `key_distribution` (notebook [02](02-keyed-routing-and-ordering.ipynb)) draws it. Eight
+team keys on four partitions do not split two by two: one partition got four teams.
+"""
+    ),
+    shown(
+        """
+from simkafka.design import key_routing
+from simkafka.viz import key_distribution
+
+key_distribution(key_routing(by_team, "match-events"))
 """
     ),
     *exercise(
@@ -107,7 +140,8 @@ by_tournament = {
 }
 hot = check_design("sim", by_tournament)
 print(hot[["order_kept", "max_useful_consumers", "active_consumers", "skew"]].to_string(index=False))
-print(hot.attrs["summary"]["problems"])
+for problem in hot.attrs["summary"]["problems"]:
+    print("-", problem)
 # Order is kept (one partition holds everything), but only one consumer of four works:
 # skew 4.0. A single hot key gives up all parallelism.
 """
@@ -116,7 +150,7 @@ print(hot.attrs["summary"]["problems"])
         """
 **Exercise 2.** Write a design that passes: `match-events` for the scoreboard (4 consumers,
 order by `match_id`) and `user-accounts` for `groups-service` (3 consumers, order by
-`account_id`). Choose the keys and partition counts. Check it: `attrs["summary"]["ok"]`
+`account_id`). Choose the keys and partition counts. Check it: `.attrs["summary"]["ok"]`
 should be `True`. Then try `user-accounts` with 2 partitions and 3 consumers: what goes
 wrong?
 """
@@ -135,7 +169,7 @@ playball = {
 }
 result = check_design("sim", playball)
 print(result.drop(columns=["topic"]).to_string(index=False))
-print(result.attrs["summary"])
+print("ok:", result.attrs["summary"]["ok"])
 
 too_few = {
     "topics": {"user-accounts": {"partitions": 2, "key": "account_id"}},
@@ -150,11 +184,7 @@ print(check_design("sim", too_few).attrs["summary"]["problems"])
 ## 3. The course's design
 
 The design below keys each topic by the entity whose order matters, and gives each group as
-many partitions as consumers. With only 4 matches and 6 accounts in this sample, the hash
-does not spread them perfectly (skew 1.5 for accounts: one partition got 3 accounts' events
-and another only 1). With thousands of accounts the load evens out. In production you would
-also leave room to grow: more partitions than today's consumers, since adding partitions
-later moves keys to other partitions (notebook 01).
+many partitions as consumers (one answer to exercise 2).
 """
     ),
     golden(
@@ -174,14 +204,36 @@ print(checked.drop(columns=["topic"]).to_string(index=False))
 print("ok:", checked.attrs["summary"]["ok"])
 """
     ),
+    shown(
+        """
+from simkafka.viz import panels
+
+fig, (left, right) = panels(1, 2, width=11, height=4.2)
+key_distribution(key_routing(design, "match-events"), ax=left)
+key_distribution(key_routing(design, "user-accounts"), ax=right)
+fig.suptitle("match-events keyed by match_id (left), user-accounts keyed by account_id (right)")
+fig
+"""
+    ),
+    md(
+        """
+Every order is kept and every consumer works. With only 4 matches and 6 accounts in this
+sample, the hash does not spread them perfectly: skew 1.5 for accounts, since one partition
+got 3 accounts' events and another only 1 (right). With thousands of accounts the load evens
+out. In production you would also leave room to grow: more partitions than today's
+consumers, since adding partitions later moves keys to other partitions (notebook
+[02](02-keyed-routing-and-ordering.ipynb)).
+"""
+    ),
     md(
         """
 ## 4. The same design on real Kafka
 
 The checker creates the topics on the broker, sends the events with kafka-python, runs each
 group's consumers in their own threads until the broker's group is stable, and asks who
-owns what. The broker hashes the keys with the same murmur2, and the range assignor makes the
-same choice, so the table should be the same.
+owns what. kafka-python's producer hashes the keys with the same murmur2 as the simulator
+(and as Java's producer), and kafka-python's consumers share the partitions with the same
+range assignor (notebook [03](03-consumer-groups.ipynb)), so the table should be the same.
 """
     ),
     kafka(
@@ -205,11 +257,17 @@ else:
 ## 5. What the checker does not check
 
 - **Keys must stay stable.** If a producer in another language uses a different hash
-  (librdkafka's default is CRC32, notebooks 01-02), the same key lands elsewhere.
-- **Growing partitions moves keys**, so order per key can break at the moment you add them.
+  (librdkafka's default is CRC32, notebook [02](02-keyed-routing-and-ordering.ipynb)), the
+  same key lands elsewhere.
+- **Growing partitions moves keys**, so order per key can break at the moment you add them
+  (notebook [02](02-keyed-routing-and-ordering.ipynb)).
+- **Members come and go**: each rebalance pauses the group (notebook
+  [04](04-rebalancing.ipynb)).
 - **Processing order is not the whole story**: a crash re-delivers what was not committed
-  (the notebooks on delivery), and two writers can still lose an update (notebook 08).
-- **Retention** decides how far back a new service can replay (notebook 07).
+  (notebook [05](05-offsets-and-delivery.ipynb)), and two writers can still lose an update
+  (notebook [08](08-events-versus-commands.ipynb)).
+- **Retention** decides how far back a new service can replay (notebook
+  [07](07-retention-and-replay.ipynb)).
 
 ## Recap
 
@@ -218,12 +276,51 @@ else:
 - One group per service; each reads everything.
 - A key with few or hot values skews the load, and a single key gives up all parallelism.
 - Check a design on the simulator first; the broker gives the same answer.
+"""
+    ),
+    md(
+        """
+## The course in ten lines
 
-**You have finished the course.** Go back to [00 - Setup](00-setup.ipynb) to run the
-experiments on a real broker, or read further: Kafka's documentation on
-[design](https://kafka.apache.org/documentation/#design) and
-[consumer configuration](https://kafka.apache.org/documentation/#consumerconfigs), and
-`docs/simulator.md` for what the simulator models exactly.
+You have finished the course. What each notebook showed:
+
+- [00 - Setup](00-setup.ipynb): the simulator runs anywhere; the real Kafka and RabbitMQ are
+  optional.
+- [01 - Records, topics and partitions](01-records-topics-partitions.ipynb): a topic is a set
+  of logs; a record gets an offset in one partition, and reading removes nothing.
+- [02 - Keyed routing and ordering](02-keyed-routing-and-ordering.ipynb): the key picks the
+  partition, so order holds per key; hot keys skew; adding partitions moves keys.
+- [03 - Consumer groups](03-consumer-groups.ipynb): one owner per partition in a group, idle
+  extra consumers, and every group reads everything.
+- [04 - Rebalancing](04-rebalancing.ipynb): members come and go; eager versus cooperative,
+  and the two timeouts.
+- [05 - Offsets and delivery](05-offsets-and-delivery.ipynb): commit after processing is
+  at least once, commit first is at most once; `auto_offset_reset`; lag.
+- [06 - A log versus a queue](06-log-versus-queue.ipynb): RabbitMQ removes what was
+  acknowledged; Kafka keeps it for every group, and for replay.
+- [07 - Retention and replay](07-retention-and-replay.ipynb): whole segments are deleted,
+  never at once; new groups replay, stopped groups reset their offsets.
+- [08 - Events versus commands](08-events-versus-commands.ipynb): events for everyone,
+  commands for one handler; Kafka has no per-key version check, so two writers can lose an
+  update.
+- 09 - Capstone (here): a design of keys, partitions and groups, checked on both backends.
+
+## Where to go next
+
+- Run the course's broker cells if you have not: [00 - Setup](00-setup.ipynb) says how to
+  start Kafka and RabbitMQ.
+- What this course left out, in Kafka's own documentation:
+  [replication](https://kafka.apache.org/documentation/#replication) and `acks` (every topic
+  here had one copy on one broker; production topics usually keep three), the idempotent
+  producer and transactions
+  ([delivery semantics](https://kafka.apache.org/documentation/#semantics)),
+  [log compaction](https://kafka.apache.org/documentation/#compaction), share groups
+  (notebook [06](06-log-versus-queue.ipynb)), Kafka Connect and Kafka Streams.
+- Kafka's [design](https://kafka.apache.org/documentation/#design) and
+  [consumer configuration](https://kafka.apache.org/documentation/#consumerconfigs) pages,
+  now that the words in them are familiar.
+- [docs/simulator.md](../docs/simulator.md): what the simulator models exactly, and what it
+  simplifies.
 """
     ),
 ]
