@@ -128,7 +128,9 @@ try {
     await waitUntil(page, 'the outputs to clear', (s) => s.outputs.every((o) => o === ''));
     await menu(page, 'Run', 'Run All Cells');
     state = await waitUntil(page, 'every cell to run and the expected texts', (s) => {
-      const done = s.prompts.length > 0 && s.prompts.every((p) => /^\[\d+\]:$/.test(p));
+      // A cell whose input is collapsed (a solution) shows no prompt at all: skip it.
+      const shown = s.prompts.filter((p) => p !== '');
+      const done = shown.length > 0 && shown.every((p) => /^\[\d+\]:$/.test(p));
       return s.errors.length > 0 || (done && shows(s));
     });
   }
