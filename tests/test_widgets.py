@@ -208,3 +208,22 @@ def test_import_simkafka_loads_no_drawing_or_widget_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_timeline_panel_shows_listener_calls_in_the_order_they_happened(monkeypatch):
+    from simkafka import viz
+
+    drawn = []
+    real_timeline = viz.rebalance_timeline
+
+    def capture(events, *args, **kwargs):
+        drawn.append(events)
+        return real_timeline(events, *args, **kwargs)
+
+    monkeypatch.setattr(viz, "rebalance_timeline", capture)
+    board = rebalance_dashboard(partitions=6, consumers=3, seed=0)
+    happened = board.cluster.events()
+    happened = happened[happened["event"].isin(("assign", "revoke", "lost"))]
+    shown = drawn[-1]
+    assert list(shown["event"]) == list(happened["event"])[-len(shown) :]
+    assert list(shown["member"]) == list(happened["member"])[-len(shown) :]

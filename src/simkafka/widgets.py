@@ -639,13 +639,16 @@ class Dashboard:
         )
 
     def _draw_timeline(self, state: pd.DataFrame) -> None:
-        import pandas as pd
 
         from . import viz
 
-        events = pd.concat([self.cluster.events(kind) for kind in ("assign", "revoke", "lost")])
-        events = events[(events["group"] == self.group) & (events["topic"] == self.topic)]
-        events = _last_calls(events.sort_index(kind="stable"), TIMELINE_CALLS)
+        events = self.cluster.events()  # one list, in the order things happened
+        events = events[
+            events["event"].isin(("assign", "revoke", "lost"))
+            & (events["group"] == self.group)
+            & (events["topic"] == self.topic)
+        ]
+        events = _last_calls(events, TIMELINE_CALLS)
         partitions = self.cluster.num_partitions(self.topic)
         self._show(
             "timeline",
