@@ -1061,7 +1061,7 @@ def key_distribution(routing: pd.DataFrame, *, ax: Axes | None = None) -> Figure
             fontsize="x-small",
         )
     ax.set_xlim(-0.6, len(numbers) - 0.4)
-    ax.set_ylim(0, max(float(per_partition.max()) if len(per_partition) else 1, even) * 1.12)
+    ax.set_ylim(0, max(float(per_partition.max()) if len(per_partition) else 1, even) * 1.3)
     ax.set_xticks(range(len(numbers)), [str(p) for p in numbers])
     ax.set_xlabel("partition")
     ax.set_ylabel("records")
@@ -1075,7 +1075,7 @@ def key_distribution(routing: pd.DataFrame, *, ax: Axes | None = None) -> Figure
         loc="left",
         fontsize="medium",
     )
-    ax.legend(loc="upper right", fontsize="small", frameon=False)
+    ax.legend(loc="upper right", fontsize="small", frameon=False, borderaxespad=0.2)
     _fit_width(fig, ax)
     return fig
 
