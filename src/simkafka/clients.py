@@ -24,9 +24,9 @@ from .errors import (
     KafkaConfigurationError,
     KafkaError,
     MessageSizeTooLargeError,
+    NoError,
     NoOffsetForPartitionError,
     OffsetOutOfRangeError,
-    NoError,
     UnknownMemberIdError,
     UnknownTopicOrPartitionError,
 )

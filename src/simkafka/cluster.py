@@ -44,6 +44,38 @@ EVENT_COLUMNS = (
     "detail",
 )
 
+#: Columns of ``partitions(topic)``, the same from SimCluster and RealCluster.
+PARTITIONS_COLUMNS = (
+    "partition",
+    "log_start_offset",
+    "log_end_offset",
+    "records",
+    "segments",
+    "bytes",
+)
+#: Columns of ``group_state(group_id)``, the same from SimCluster and RealCluster.
+GROUP_STATE_COLUMNS = ("topic", "partition", "owner", "committed", "log_end_offset", "lag")
+
+
+def partitions_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The ``partitions`` table from its rows (``segments`` and ``bytes`` may be unknown)."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(PARTITIONS_COLUMNS))
+    for col in ("segments", "bytes"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+def group_state_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The ``group_state`` table from its rows (``committed`` and ``lag`` may be unknown)."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(GROUP_STATE_COLUMNS))
+    for col in ("committed", "lag"):
+        df[col] = df[col].astype("Int64")
+    return df
+
 
 class SimCluster:
     """An exact, deterministic, in-process Kafka for experiments and drawings.
@@ -368,7 +400,6 @@ class SimCluster:
         ``segments`` and ``bytes`` are nullable ``Int64``, as on RealCluster, where no Kafka
         API reports the segment count.
         """
-        import pandas as pd
 
         self.drain_producers()
         rows = [
@@ -382,31 +413,14 @@ class SimCluster:
             )
             for log in self._logs(topic)
         ]
-        df = pd.DataFrame(
-            rows,
-            columns=[
-                "partition",
-                "log_start_offset",
-                "log_end_offset",
-                "records",
-                "segments",
-                "bytes",
-            ],
-        )
-        for col in ("segments", "bytes"):
-            df[col] = df[col].astype("Int64")
-        return df
+        return partitions_frame(rows)
 
     def group_state(self, group_id: str) -> pd.DataFrame:
         """One row per partition the group subscribes to or committed: owner, committed, lag."""
-        import pandas as pd
-
         self.drain_producers()
         group = self.coordinator.groups.get(group_id)
         if group is None:
-            return pd.DataFrame(
-                columns=["topic", "partition", "owner", "committed", "log_end_offset", "lag"]
-            )
+            return group_state_frame([])
         owner = {tp: m.member_id for m in group.members.values() for tp in m.assignment}
         topics = {t for m in group.members.values() for t in m.topics} | {
             tp.topic for tp in group.offsets
@@ -428,12 +442,7 @@ class SimCluster:
                         lag,
                     )
                 )
-        df = pd.DataFrame(
-            rows, columns=["topic", "partition", "owner", "committed", "log_end_offset", "lag"]
-        )
-        for col in ("committed", "lag"):
-            df[col] = df[col].astype("Int64")
-        return df
+        return group_state_frame(rows)
 
     def members(self, group_id: str) -> pd.DataFrame:
         """One row per group member: client id, instance id, generation, assigned partitions."""

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as _errors
 from .brokers import kafka_available
+from .cluster import group_state_frame, partitions_frame
 from .errors import (
     BrokerNotAvailableError,
     IllegalArgumentError,
@@ -859,7 +860,6 @@ class RealCluster:
         Kafka API reports a partition's segment count (it is in the broker's log directory,
         ``kafka-log-dirs`` shows only sizes). Both are nullable ``Int64`` on both backends.
         """
-        import pandas as pd
 
         self._check_open()
         parts = self._partition_ids(topic)
@@ -877,20 +877,7 @@ class RealCluster:
             )
             for p in parts
         ]
-        df = pd.DataFrame(
-            rows,
-            columns=[
-                "partition",
-                "log_start_offset",
-                "log_end_offset",
-                "records",
-                "segments",
-                "bytes",
-            ],
-        )
-        for col in ("segments", "bytes"):
-            df[col] = df[col].astype("Int64")
-        return df
+        return partitions_frame(rows)
 
     def group_state(self, group_id: str) -> pd.DataFrame:
         """One row per partition the group subscribes to or committed: owner, committed, lag.
@@ -901,16 +888,14 @@ class RealCluster:
         OffsetFetch (``<NA>`` if none), ``log_end_offset`` from ListOffsets, and ``lag`` is
         ``log_end_offset - committed``. A group the broker does not know gives an empty frame.
         """
-        import pandas as pd
 
         self._check_open()
         admin = self._internal_admin()
         with admin._errors():
             described = admin._client.describe_groups([group_id]).get(group_id, {})
             committed = admin._client.list_group_offsets({group_id: None}).get(group_id, {})
-        columns = ["topic", "partition", "owner", "committed", "log_end_offset", "lag"]
         if described.get("group_state", "Dead") == "Dead" and not committed:
-            return pd.DataFrame(columns=columns)
+            return group_state_frame([])
         members = described.get("members", [])
         owner = {
             (a["topic"], p): m["member_id"]
@@ -930,10 +915,7 @@ class RealCluster:
             offset = None if offset is None or offset < 0 else offset
             lag = None if offset is None else ends[key] - offset
             rows.append((key[0], key[1], owner.get(key), offset, ends[key], lag))
-        df = pd.DataFrame(rows, columns=columns)
-        for col in ("committed", "lag"):
-            df[col] = df[col].astype("Int64")
-        return df
+        return group_state_frame(rows)
 
     def _partition_counts(self, topics: list[str]) -> dict[str, int]:
         """``{topic: partition count}`` for those of ``topics`` that exist."""

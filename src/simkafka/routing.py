@@ -13,10 +13,10 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .clients import NewPartitions, NewTopic
+from .clients import NewPartitions
 from .cluster import SimCluster
-from .errors import KafkaTimeoutError, TopicAlreadyExistsError
-from .experiments import Backend, open_backend
+from .errors import KafkaTimeoutError
+from .experiments import Backend, _new_topic, open_backend
 from .partitioners import PARTITIONERS, murmur2, partitions_for_keys
 from .records import TopicPartition
 
@@ -38,19 +38,6 @@ AUTH_HEADERS: tuple[tuple[str, bytes], ...] = (("source", b"auth-service"),)
 
 #: How long a confluent-kafka producer may take to deliver, and ``flush()`` to wait (seconds).
 CONFLUENT_TIMEOUT_S = 10.0
-
-
-def _topic(cluster: Any, base: str, partitions: int) -> str:
-    """Create this backend's topic for ``base`` (``base-2``, ... if an earlier call made it)."""
-    admin = cluster.admin()
-    for attempt in range(1, 100):
-        name = cluster.topic_name(base if attempt == 1 else f"{base}-{attempt}")
-        try:
-            admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
-            return name
-        except TopicAlreadyExistsError:
-            continue
-    raise TopicAlreadyExistsError(f"topics {base!r} to {base}-99 all exist on this backend")
 
 
 def _keys(account_ids: Iterable[Any]) -> list[bytes]:
@@ -88,7 +75,7 @@ def account_log(
     events = list(events)
     headers = [(str(k), bytes(v)) for k, v in headers]
     with open_backend(backend) as cluster:
-        topic = _topic(cluster, "user-accounts", partitions)
+        topic = _new_topic(cluster, "user-accounts", partitions)
         producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
         futures = [
             producer.send(topic, key=str(a), value=e, headers=list(headers)) for a, e in events
@@ -275,7 +262,7 @@ def partitions_added(
             f"after={after!r}"
         )
     with open_backend(backend) as cluster:
-        topic = _topic(cluster, "user-accounts", before)
+        topic = _new_topic(cluster, "user-accounts", before)
         first = _send_each(cluster, topic, ids, "created")
         cluster.admin().create_partitions({topic: NewPartitions(after)})
         second = _send_each(cluster, topic, ids, "email-changed")
@@ -317,7 +304,7 @@ def routing_by_client(
 
     ids = [str(a) for a in account_ids]
     with open_backend(backend) as cluster:
-        topic = _topic(cluster, "user-accounts", partitions)
+        topic = _new_topic(cluster, "user-accounts", partitions)
         java_like = _send_each(cluster, topic, ids, "created")
         if isinstance(cluster, SimCluster):
             producer = cluster.producer(partitioner="consistent_random")

@@ -464,44 +464,30 @@ def partition_logs(
         Line2D([], [], color="black", lw=2.2, label="log start offset"),
         Line2D([], [], color="black", lw=1.4, ls=(0, (2, 1)), label="log end offset"),
     ]
-    for group, table in groups.items():
-        pts = [(o, row_of[p] + half) for p, o in table.items() if p in row_of]
-        if not pts:
-            continue
-        xs, ys = zip(*pts, strict=True)
-        (line,) = ax.plot(
-            xs,
-            ys,
-            ls="none",
-            marker="^",
-            ms=marker_size,
-            mfc=member_color(group),
-            mec="black",
-            mew=0.7,
-            clip_on=False,
-            label=f"committed offset ({group})",
-        )
-        line.set_gid("committed")
-        handles.append(line)
-    for member, table in consumers.items():
-        pts = [(o, row_of[p] - half) for p, o in table.items() if p in row_of]
-        if not pts:
-            continue
-        xs, ys = zip(*pts, strict=True)
-        (line,) = ax.plot(
-            xs,
-            ys,
-            ls="none",
-            marker="v",
-            ms=marker_size,
-            mfc=member_color(member),
-            mec="black",
-            mew=0.7,
-            clip_on=False,
-            label=f"position ({member})",
-        )
-        line.set_gid("position")
-        handles.append(line)
+    # Committed offsets above each strip (▲), consumers' positions below it (▼).
+    for tables, shift, marker, gid, what in (
+        (groups, half, "^", "committed", "committed offset"),
+        (consumers, -half, "v", "position", "position"),
+    ):
+        for owner, table in tables.items():
+            pts = [(o, row_of[p] + shift) for p, o in table.items() if p in row_of]
+            if not pts:
+                continue
+            xs, ys = zip(*pts, strict=True)
+            (line,) = ax.plot(
+                xs,
+                ys,
+                ls="none",
+                marker=marker,
+                ms=marker_size,
+                mfc=member_color(owner),
+                mec="black",
+                mew=0.7,
+                clip_on=False,
+                label=f"{what} ({owner})",
+            )
+            line.set_gid(gid)
+            handles.append(line)
     if any(starts[p] > x_lo for p in row_of):
         handles.append(
             Patch(fc=DELETED_COLOR, ec="#999999", hatch="////", label="deleted (before log start)")

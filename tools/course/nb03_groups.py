@@ -212,7 +212,7 @@ else:
 
     def owners(frame, step):
         rows = frame[frame.step == step]
-        return " ".join(f"p{p}:{o}" for p, o in zip(rows.partition, rows.owner))
+        return " ".join(f"p{p}:{o}" for p, o in zip(rows.partition, rows.owner, strict=True))
 
     print(f"{'after':10}{'simulator':17}Kafka")
     for step, (_, name) in enumerate(four_joins, start=1):
@@ -320,8 +320,10 @@ for i in range(12):
     producer.send("user-accounts", key=f"acct-{i % 6}", value=f"event-{i}")
 producer.flush()
 
+
 def member(group_id):
     return ex_cluster.consumer("user-accounts", group_id=group_id, auto_offset_reset="earliest")
+
 
 readers = {
     "groups-service/1": member("groups-service"),

@@ -54,8 +54,8 @@ from simkafka.experiments import group_ownership
 
 script = [("join", "a"), ("join", "b"), ("join", "c"), ("leave", "b"), ("crash", "c")]
 steps = group_ownership("sim", partitions=6, script=script)
-for (step, action, member), rows in steps.groupby(["step", "action", "member"], sort=False):
-    owners = " ".join(f"{p}:{o}" for p, o in zip(rows.partition, rows.owner))
+for (_, action, member), rows in steps.groupby(["step", "action", "member"], sort=False):
+    owners = " ".join(f"{p}:{o}" for p, o in zip(rows.partition, rows.owner, strict=True))
     print(f"{action:5} {member}  generation {rows.generation.iloc[0]}  {owners}")
 """
     ),
@@ -115,7 +115,7 @@ from simkafka.viz import panels
 from simkafka.viz import rebalance_timeline as draw_timeline
 
 fig, axes = panels(2, 1, height=6)
-for ax, strategy in zip(axes, ["range", "cooperative-sticky"]):
+for ax, strategy in zip(axes, ["range", "cooperative-sticky"], strict=True):
     draw_timeline(listener_calls("sim", strategy, partitions=4), 4, ax=ax)
     ax.set_title(f"{strategy}: a, b, c join", loc="left")
 fig
@@ -157,9 +157,11 @@ is who owned what before.
         """
 from simkafka import assign
 
-before = {"a": [("user-accounts", 0), ("user-accounts", 1)],
-          "b": [("user-accounts", 2), ("user-accounts", 3)],
-          "c": [("user-accounts", 4), ("user-accounts", 5)]}
+before = {
+    "a": [("user-accounts", 0), ("user-accounts", 1)],
+    "b": [("user-accounts", 2), ("user-accounts", 3)],
+    "c": [("user-accounts", 4), ("user-accounts", 5)],
+}
 after_a_left = {"b": ["user-accounts"], "c": ["user-accounts"]}
 for strategy in ["range", "sticky"]:
     result = assign(strategy, after_a_left, {"user-accounts": 6}, current=before)
@@ -221,7 +223,9 @@ group every 100 ms:
         """
 from simkafka.rebalancing import removal_timing
 
-print(removal_timing("sim", session_timeout_ms=6000, max_poll_interval_ms=3000).to_string(index=False))
+print(
+    removal_timing("sim", session_timeout_ms=6000, max_poll_interval_ms=3000).to_string(index=False)
+)
 """
     ),
     md(

@@ -291,13 +291,18 @@ ex_producer.flush()
 first = ex_cluster.consumer(
     "user-accounts", group_id="groups-service", auto_offset_reset="earliest"
 )
-print("first member:", len([r for rs in first.poll(timeout_ms=1000).values() for r in rs]), "records")
+print(
+    "first member:", len([r for rs in first.poll(timeout_ms=1000).values() for r in rs]), "records"
+)
 first.commit()
 first.close()
 
 ex_admin.alter_group_offsets("groups-service", {TopicPartition("user-accounts", 0): 7})
 second = ex_cluster.consumer("user-accounts", group_id="groups-service")
-print("new member reads offsets", [r.offset for rs in second.poll(timeout_ms=1000).values() for r in rs])
+print(
+    "new member reads offsets",
+    [r.offset for rs in second.poll(timeout_ms=1000).values() for r in rs],
+)
 second.close()
 """
     ),
@@ -330,8 +335,10 @@ else:
     sim_replay = retention_and_replay("sim", n_events=12)
     kafka_replay = retention_and_replay("kafka", n_events=12)
     print(kafka_replay.to_string(index=False))
-    print("Kafka log start offset after DeleteRecords:",
-          kafka_replay.attrs["summary"]["log_start_offset_after"])
+    print(
+        "Kafka log start offset after DeleteRecords:",
+        kafka_replay.attrs["summary"]["log_start_offset_after"],
+    )
     print("same table as the simulator:", frames_agree(sim_replay, kafka_replay))
 """
     ),

@@ -251,8 +251,12 @@ ex_cluster.admin().create_topics(
 ex_producer = ex_cluster.producer(
     key_serializer=str.encode, value_serializer=lambda v: json.dumps(v).encode()
 )
-ex_producer.send("account-commands", key="acct-7", value={"field": "email", "value": "ann@newmail.example"})
-ex_producer.send("account-commands", key="acct-7", value={"field": "display_name", "value": "Ann B."})
+ex_producer.send(
+    "account-commands", key="acct-7", value={"field": "email", "value": "ann@newmail.example"}
+)
+ex_producer.send(
+    "account-commands", key="acct-7", value={"field": "display_name", "value": "Ann B."}
+)
 ex_producer.flush()
 
 handler = ex_cluster.consumer(

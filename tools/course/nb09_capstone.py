@@ -81,7 +81,11 @@ print()
 match_fields = ["match_id", "team_id", "player_id", "tournament_id", "event"]
 print(events.loc[events["topic"] == "match-events", match_fields].head(5).to_string(index=False))
 print()
-print(events.loc[events["topic"] == "user-accounts", ["account_id", "event"]].head(3).to_string(index=False))
+print(
+    events.loc[events["topic"] == "user-accounts", ["account_id", "event"]]
+    .head(3)
+    .to_string(index=False)
+)
 """
     ),
     md(
@@ -139,7 +143,9 @@ by_tournament = {
     "groups": {"scoreboard": {"topic": "match-events", "consumers": 4, "order_by": "match_id"}},
 }
 hot = check_design("sim", by_tournament)
-print(hot[["order_kept", "max_useful_consumers", "active_consumers", "skew"]].to_string(index=False))
+print(
+    hot[["order_kept", "max_useful_consumers", "active_consumers", "skew"]].to_string(index=False)
+)
 for problem in hot.attrs["summary"]["problems"]:
     print("-", problem)
 # Order is kept (one partition holds everything), but only one consumer of four works:
@@ -173,7 +179,9 @@ print("ok:", result.attrs["summary"]["ok"])
 
 too_few = {
     "topics": {"user-accounts": {"partitions": 2, "key": "account_id"}},
-    "groups": {"groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"}},
+    "groups": {
+        "groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"}
+    },
 }
 print(check_design("sim", too_few).attrs["summary"]["problems"])
 # With 2 partitions the third consumer owns nothing and gets nothing to do.
