@@ -204,3 +204,15 @@ def test_every_notebook_has_a_builder() -> None:
     finally:
         sys.path.remove(str(ROOT / "tools"))
     assert names == built
+
+
+def test_notebook_code_is_ruff_clean() -> None:
+    """The course's code cells pass ``ruff check`` and ``ruff format --check`` (make lint)."""
+    ruff = [sys.executable, "-m", "ruff"]
+    for args in (["check", "--quiet"], ["format", "--check", "--quiet"]):
+        done = subprocess.run(
+            [*ruff, *args, str(NOTEBOOKS)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (
+            f"ruff {args[0]}: fix the builder in tools/course\n{done.stdout}"
+        )
