@@ -157,3 +157,10 @@ def test_the_broker_gives_the_simulators_frame(real_cluster, run):
     assert frames_agree(simulated, real), f"\n{simulated}\n{real}"
     if "timeline" in simulated.attrs:
         assert simulated.attrs["timeline"].equals(real.attrs["timeline"]), real.attrs["timeline"]
+
+
+def test_consumer_lag_reads_its_own_topic_when_the_group_committed_elsewhere():
+    """A cluster shared by several experiments: groups-service committed on an earlier topic."""
+    cluster = SimCluster()
+    resume_after_crash(cluster)
+    assert consumer_lag(cluster)["lag"].tolist() == [8, 4, 0, 3]

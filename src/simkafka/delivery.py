@@ -322,7 +322,8 @@ def consumer_lag(
 
         def lag(step: str) -> None:
             state = cluster.group_state(group)
-            row = state[state["partition"] == 0].iloc[0]
+            # This topic's row: the group may have committed on other topics of the cluster.
+            row = state[(state["topic"] == topic) & (state["partition"] == 0)].iloc[0]
             rows.append(
                 {
                     "step": step,

@@ -821,6 +821,50 @@ def _default_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
     }
 
 
+def _course_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
+    """The course notebooks' own two-backend experiments (in the modules behind them), with
+    the arguments their tests use; each module's tests also compare them one by one.
+
+    ``rebalancing.removal_timing`` is left out: its times come from the broker's clock
+    (within about a second of the simulator's; tests/test_rebalancing.py checks that).
+    """
+    from . import delivery, design, history, lag, rebalancing, routing
+
+    accounts = [f"acct-{i}" for i in range(40)]
+    events = [(f"acct-{i % 6}", ACCOUNT_EVENTS[i // 6 % len(ACCOUNT_EVENTS)]) for i in range(8)]
+    playball = {
+        "topics": {
+            "match-events": {"partitions": 4, "key": "match_id"},
+            "user-accounts": {"partitions": 3, "key": "account_id"},
+        },
+        "groups": {
+            "scoreboard": {"topic": "match-events", "consumers": 4, "order_by": "match_id"},
+            "groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"},
+        },
+    }
+    return {
+        "routing.account_log": lambda c: routing.account_log(c, events, delete_before={2: 2}),
+        "routing.partitions_added": lambda c: routing.partitions_added(c, accounts, 3, 4),
+        "routing.routing_by_client": lambda c: routing.routing_by_client(c, accounts, 6),
+        "rebalancing.rebalance_timeline": lambda c: rebalancing.rebalance_timeline(c, "range"),
+        "rebalancing.rebalance_timeline(cooperative)": lambda c: rebalancing.rebalance_timeline(
+            c, "cooperative-sticky"
+        ),
+        "rebalancing.assignor_moves": lambda c: rebalancing.assignor_moves(c),
+        "rebalancing.static_restart": lambda c: rebalancing.static_restart(c),
+        "rebalancing.slow_processing": lambda c: rebalancing.slow_processing(c, 4000),
+        "delivery.resume_after_crash": lambda c: delivery.resume_after_crash(c),
+        "delivery.auto_commit_duplicates": lambda c: delivery.auto_commit_duplicates(c),
+        "delivery.auto_commit_loses": lambda c: delivery.auto_commit_loses(c),
+        "delivery.new_group_start": lambda c: delivery.new_group_start(c),
+        "delivery.consumer_lag": lambda c: delivery.consumer_lag(c),
+        "lag.lag_over_time": lambda c: lag.lag_over_time(c),
+        "history.reset_offsets": lambda c: history.reset_offsets(c),
+        "history.lost_update": lambda c: history.lost_update(c),
+        "design.check_design": lambda c: design.check_design(c, playball),
+    }
+
+
 def frames_agree(simulated: pd.DataFrame, real: pd.DataFrame) -> bool:
     """Same columns, rows, values and summary: what the fidelity report calls agreement."""
     return (
@@ -851,7 +895,7 @@ def fidelity_report(bootstrap: str | None = None, seed: int = 0) -> pd.DataFrame
 
     rows = []
     with RealCluster(bootstrap or kafka_bootstrap()) as real_cluster:
-        for name, run in _default_runs().items():
+        for name, run in {**_default_runs(), **_course_runs()}.items():
             simulated = run(SimCluster(seed=seed))
             real = run(real_cluster)
             rows.append(

@@ -175,7 +175,8 @@ def lag_over_time(
                     future.get()
                 for member in members:
                     consumed += _process(cluster, member, topic, ends, consume[step - 1])
-                owned = cluster.group_state(group).dropna(subset=["owner"])
+                state = cluster.group_state(group)
+                owned = state[state["topic"] == topic].dropna(subset=["owner"])
                 for p, owner, lag in zip(
                     owned["partition"], owned["owner"], owned["lag"], strict=True
                 ):
