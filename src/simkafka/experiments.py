@@ -1163,62 +1163,20 @@ def retention_on_segments(
             "retention_on_segments(n_events=12); on a real broker time-based retention waits "
             "for log.retention.check.interval.ms (5 minutes by default)"
         )
-    _require_count("n_events", n_events, minimum=1)
-    import pandas as pd
+    from .history import retention_timeline
 
-    cluster = SimCluster(log_retention_check_interval_ms=check_interval_ms)
-    start = cluster.now_ms
-    admin = cluster.admin()
-    topic = cluster.topic_name("user-accounts")
-    admin.create_topics(
-        [
-            NewTopic(
-                topic,
-                num_partitions=1,
-                replication_factor=1,
-                topic_configs={"segment.ms": segment_ms, "retention.ms": retention_ms},
-            )
-        ]
+    frame = retention_timeline(
+        n_events,
+        gap_ms=gap_ms,
+        segment_ms=segment_ms,
+        retention_ms=retention_ms,
+        check_interval_ms=check_interval_ms,
+        step_ms=step_ms,
+        horizon_ms=horizon_ms,
     )
-    admin.close()
-    log = cluster.log(TopicPartition(topic, 0))
-    rows = []
-
-    def row() -> None:
-        rows.append(
-            {
-                "elapsed_ms": cluster.now_ms - start,
-                "log_start_offset": log.log_start_offset,
-                "log_end_offset": log.log_end_offset,
-                "segments": sum(1 for s in log.segments if s.records),
-                "records_retained": len(log),
-            }
-        )
-
-    producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
-    for i, (key, value) in enumerate(_account_events(n_events)):
-        if i:
-            cluster.advance(gap_ms)
-        producer.send(topic, key=key, value=value)
-        producer.flush()
-        row()
-    producer.close()
-    bases = [s.base_offset for s in log.segments if s.records]
-    while cluster.now_ms - start < horizon_ms:
-        cluster.advance(min(step_ms, horizon_ms - (cluster.now_ms - start)))
-        row()
-    frame = pd.DataFrame(rows)
-    previous = frame["log_start_offset"].shift(fill_value=0)
-    moved = frame[frame["log_start_offset"] != previous]
-    frame.attrs["summary"] = {
-        "segment_bases": bases,
-        "jumps": [
-            (int(e), int(a), int(b))
-            for e, a, b in zip(
-                moved["elapsed_ms"], previous[moved.index], moved["log_start_offset"], strict=True
-            )
-        ],
-    }
+    summary = frame.attrs["summary"]
+    frame = frame.drop(columns="bytes_retained")
+    frame.attrs["summary"] = {k: summary[k] for k in ("segment_bases", "jumps")}
     return frame
 
 
