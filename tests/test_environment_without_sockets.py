@@ -57,3 +57,14 @@ def test_addresses_without_sockets_agree_with_the_launcher(monkeypatch) -> None:
                 monkeypatch.delenv(name, raising=False)
         launcher = [broker_address("kafka"), broker_address("rabbitmq")]  # sockets available
         assert run_probe(env)["addresses"] == launcher
+
+
+def test_in_the_browser_a_broker_cell_says_it_needs_the_local_course(monkeypatch) -> None:
+    """In Pyodide (sys.platform "emscripten") no broker is reachable: say so, not "start it"."""
+    from simkafka.environment import broker_notice
+
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    kafka, rabbitmq = broker_notice("kafka"), broker_notice("rabbitmq")
+    assert kafka.startswith("Kafka: not reachable from the browser - ")
+    assert rabbitmq.startswith("RabbitMQ: not reachable from the browser - ")
+    assert "`make lab`" in kafka and "make brokers-up" not in kafka

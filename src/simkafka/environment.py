@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -35,6 +36,11 @@ BROKERS: dict[str, tuple[str, str, str]] = {
 
 START_HINT = "start it with `make brokers-up` (or `docker compose up -d`)"
 INSTALL_HINT = "install it with `pip install -e '.[real]'` (make env does)"
+#: In the browser (JupyterLite's Pyodide) there are no sockets, so no broker can be reached.
+BROWSER_HINT = (
+    "a notebook in the browser (Pyodide) has no network sockets; the simulator cells run here, "
+    "and the real-broker cells run when the course runs locally (`make lab`)"
+)
 
 
 def _check_name(broker: str) -> str:
@@ -97,6 +103,8 @@ def broker_notice(broker: str, *, address: str | None = None, timeout: float = 2
     """
     name = _check_name(broker)
     title, module, package = BROKERS[name]
+    if sys.platform == "emscripten":
+        return f"{title}: not reachable from the browser - {BROWSER_HINT}"
     where = address or broker_address(name)
     if not _answers(name, where, timeout):
         return f"{title}: not running at {where} - {START_HINT}"

@@ -827,6 +827,7 @@ def _course_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
 
     ``rebalancing.removal_timing`` is left out: its times come from the broker's clock
     (within about a second of the simulator's; tests/test_rebalancing.py checks that).
+    ``static_restart`` is compared as rebalanced yes/no (``rebalancing.rebalanced``).
     """
     from . import delivery, design, history, lag, rebalancing, routing
 
@@ -851,7 +852,9 @@ def _course_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
             c, "cooperative-sticky"
         ),
         "rebalancing.assignor_moves": lambda c: rebalancing.assignor_moves(c),
-        "rebalancing.static_restart": lambda c: rebalancing.static_restart(c),
+        "rebalancing.static_restart": lambda c: rebalancing.rebalanced(
+            rebalancing.static_restart(c)
+        ),
         "rebalancing.slow_processing": lambda c: rebalancing.slow_processing(c, 4000),
         "delivery.resume_after_crash": lambda c: delivery.resume_after_crash(c),
         "delivery.auto_commit_duplicates": lambda c: delivery.auto_commit_duplicates(c),
@@ -894,9 +897,11 @@ def fidelity_report(bootstrap: str | None = None, seed: int = 0) -> pd.DataFrame
     from .real import RealCluster
 
     rows = []
-    with RealCluster(bootstrap or kafka_bootstrap()) as real_cluster:
-        for name, run in {**_default_runs(), **_course_runs()}.items():
-            simulated = run(SimCluster(seed=seed))
+    for name, run in {**_default_runs(), **_course_runs()}.items():
+        simulated = run(SimCluster(seed=seed))
+        # A fresh cluster each, as backend="kafka" opens: run-unique group names, so no
+        # member of an earlier experiment (a crashed one waits out its session) joins in.
+        with RealCluster(bootstrap or kafka_bootstrap()) as real_cluster:
             real = run(real_cluster)
             rows.append(
                 {
