@@ -25,7 +25,8 @@ env: $(STAMP)
 lab: env
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) $(LAB_ARGS)
 
-# Student copies of the notebooks (solutions removed) in build/student; make test runs them too.
+# Student copies of the notebooks (solutions removed) in build/student; make test runs them
+# too, with the brokers hidden, so every notebook is tested with and without its brokers.
 student: env
 	$(VPY) tools/student.py build/student
 

@@ -4,8 +4,10 @@
 
 A solution is a code cell tagged ``solution``; the exercise prompt and the learner's empty
 cell stay. The copies keep the golden outputs, so ``make test`` runs them under nbval like
-the notebooks themselves (with notebooks/conftest.py copied beside them, for the broker
-gating): a student copy that breaks because a later cell needed a solution fails the tests.
+the notebooks themselves, but with the brokers hidden (tools/student_conftest.py is copied
+beside them as their conftest.py): so every notebook runs in CI both with its brokers (the
+notebooks) and without (the copies), and a copy that breaks because a later cell needed a
+solution fails the tests.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def write_student_copies(out: Path) -> list[Path]:
         target = out / path.name
         nbformat.write(student_copy(nb), str(target))
         written.append(target)
-    shutil.copy(NOTEBOOKS / "conftest.py", out / "conftest.py")
+    shutil.copy(ROOT / "tools" / "student_conftest.py", out / "conftest.py")
     # Packages, so pytest can tell this conftest.py from notebooks/conftest.py.
     for package in (out, *[p for p in out.parents if p != ROOT and ROOT in p.parents]):
         (package / "__init__.py").touch()
