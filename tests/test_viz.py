@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
@@ -643,3 +644,19 @@ def test_a_drawing_shows_as_png_in_a_notebook_without_matplotlib_inline():
     fig, axes = viz.panels(1, 2)
     data, _ = shell.display_formatter.format(fig)
     assert "image/png" in data and len(axes) == 2
+
+
+@pytest.mark.parametrize(
+    "draw, needs",
+    [
+        (lambda bad: viz.partition_logs(bad), "partition_logs() needs a table with columns"),
+        (lambda bad: viz.group_ownership(bad), "group_ownership() needs a table with columns"),
+        (lambda bad: viz.lag_over_time(bad), "lag_over_time() needs a table with columns"),
+        (lambda bad: viz.key_distribution(bad), "key_distribution() needs a table with columns"),
+        (lambda bad: viz.key_remapping(bad, bad), "key_remapping() needs a table with columns"),
+        (lambda bad: viz.log_versus_queue(bad), "log_versus_queue() needs a table with columns"),
+    ],
+)
+def test_a_table_without_the_drawings_columns_gets_a_clear_error(draw, needs):
+    with pytest.raises(ValueError, match=re.escape(needs)):
+        draw(pd.DataFrame({"x": [1]}))

@@ -227,3 +227,20 @@ def test_the_timeline_panel_shows_listener_calls_in_the_order_they_happened(monk
     shown = drawn[-1]
     assert list(shown["event"]) == list(happened["event"])[-len(shown) :]
     assert list(shown["member"]) == list(happened["member"])[-len(shown) :]
+
+
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({"partitions": 0}, "partitions"),
+        ({"partitions": 25}, "partitions"),
+        ({"consumers": -1}, "consumers"),
+        ({"keys": 0}, "keys"),
+        ({"records": 0}, "records"),
+    ],
+)
+def test_a_value_outside_a_sliders_range_is_refused_not_clamped(settings, named):
+    from simkafka.errors import IllegalArgumentError
+
+    with pytest.raises(IllegalArgumentError, match=f"{named} must be an int from"):
+        rebalance_dashboard(**settings)

@@ -185,6 +185,17 @@ def _natural(text: Any) -> tuple:
     )
 
 
+def _check_columns(frame: Any, needed: tuple[str, ...], drawing: str, hint: str) -> None:
+    """A clear error, naming the columns and where such a table comes from, for a wrong table."""
+    have = list(getattr(frame, "columns", []))
+    missing = [c for c in needed if c not in have]
+    if missing:
+        raise ValueError(
+            f"{drawing}() needs a table with columns {', '.join(needed)}; this one lacks "
+            f"{', '.join(missing)} ({hint})"
+        )
+
+
 # -- figures ---------------------------------------------------------------------------------
 def _show_in_notebooks(figure_class: type) -> None:
     """In IPython, show a figure as a PNG whatever matplotlib backend is active.
@@ -352,6 +363,12 @@ def partition_logs(
     once, then ``fig.set_layout_engine("none")``, and pass ``legend=False`` if another
     drawing explains the colours.
     """
+    _check_columns(
+        records,
+        ("partition", "offset", "key"),
+        "partition_logs",
+        "cluster.records(topic) gives one",
+    )
     import numpy as np
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.lines import Line2D
@@ -568,6 +585,12 @@ def group_ownership(
     appear. A partition without an owner is drawn in a row of its own, "no owner". One row
     per member, its partitions as labelled boxes in its colour.
     """
+    _check_columns(
+        ownership,
+        ("partition", "owner"),
+        "group_ownership",
+        "cluster.group_state(group) or GroupMembers.ownership() give one",
+    )
     from matplotlib.patches import FancyBboxPatch
 
     owners = list(ownership["owner"]) if len(ownership) else []
@@ -889,6 +912,12 @@ def lag_over_time(lag: pd.DataFrame, *, by: str = "partition", ax: Axes | None =
     member, the sum of the lag of the partitions it owned, in the member's colour. Time is
     in seconds since the first sample.
     """
+    _check_columns(
+        lag,
+        ("time_ms", "partition", "member", "lag"),
+        "lag_over_time",
+        "simkafka.lag.lag_over_time gives one",
+    )
     import numpy as np
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
@@ -977,6 +1006,9 @@ def key_distribution(routing: pd.DataFrame, *, ax: Axes | None = None) -> Figure
     even share (records / partitions); the title counts keys and the busiest partition's
     multiple of the even share.
     """
+    _check_columns(
+        routing, ("key", "partition"), "key_distribution", "experiments.keyed_routing gives one"
+    )
     from matplotlib.collections import PolyCollection
 
     weight = next((c for c in ("records", "count") if c in routing.columns), None)
@@ -1075,6 +1107,12 @@ def key_remapping(before: pd.DataFrame, after: pd.DataFrame, *, ax: Axes | None 
     number. The title gives the share of keys that moved: their records before the change
     are in another partition than their records after it, so per-key order is broken.
     """
+    _check_columns(
+        before, ("key", "partition"), "key_remapping", "experiments.keyed_routing gives one"
+    )
+    _check_columns(
+        after, ("key", "partition"), "key_remapping", "experiments.keyed_routing gives one"
+    )
     import numpy as np
     from matplotlib.patches import Rectangle
 
@@ -1281,6 +1319,12 @@ def log_versus_queue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     colour. A redelivered message has a thick outline and ↻. A reader that got nothing says
     so. With ``ax``, the systems share that one Axes, side by side.
     """
+    _check_columns(
+        frame,
+        ("system", "reader", "seq", "event", "redelivered"),
+        "log_versus_queue",
+        "experiments.log_versus_queue gives one",
+    )
     from matplotlib.collections import PolyCollection
 
     systems = list(dict.fromkeys(frame["system"]))

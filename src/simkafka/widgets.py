@@ -212,6 +212,18 @@ class Dashboard:
             raise IllegalArgumentError(
                 f"unknown assignor {assignor!r}: use one of {', '.join(ASSIGNORS)}"
             )
+        for name, value, low, high in (
+            ("partitions", partitions, 1, MAX_PARTITIONS),
+            ("consumers", consumers, 0, MAX_CONSUMERS),
+            ("keys", keys, 1, MAX_KEYS),
+            ("records", records, 1, 100_000),
+        ):
+            # A slider would silently clamp a value out of its range: say so instead.
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise IllegalArgumentError(
+                    f"{name} must be an int from {low} to {high} (the slider's range), "
+                    f"got {value!r}"
+                )
         unknown = [p for p in panels if p not in PANELS]
         if unknown or not panels:
             raise IllegalArgumentError(
