@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from simkafka.design import DESIGN_COLUMNS, check_design, key_routing, playball_events
+from simkafka.design import (
+    DESIGN_COLUMNS,
+    PLAYBALL_DESIGN,
+    check_design,
+    key_routing,
+    playball_events,
+)
 from simkafka.experiments import frames_agree
 
 
@@ -18,16 +24,7 @@ def scoreboard(key: str, partitions: int = 4, consumers: int = 4) -> dict:
     }
 
 
-GOOD = {
-    "topics": {
-        "match-events": {"partitions": 4, "key": "match_id"},
-        "user-accounts": {"partitions": 3, "key": "account_id"},
-    },
-    "groups": {
-        "scoreboard": {"topic": "match-events", "consumers": 4, "order_by": "match_id"},
-        "groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"},
-    },
-}
+GOOD = PLAYBALL_DESIGN
 
 
 def test_playball_events_are_in_send_order() -> None:

@@ -36,6 +36,19 @@ DESIGN_COLUMNS = [
     "skew",
 ]
 
+#: A design that passes every check: match events keyed by match, accounts by account id,
+#: as many consumers as partitions (09-capstone builds it step by step).
+PLAYBALL_DESIGN = {
+    "topics": {
+        "match-events": {"partitions": 4, "key": "match_id"},
+        "user-accounts": {"partitions": 3, "key": "account_id"},
+    },
+    "groups": {
+        "scoreboard": {"topic": "match-events", "consumers": 4, "order_by": "match_id"},
+        "groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"},
+    },
+}
+
 #: A group whose busiest consumer has this many times the mean load is reported as skewed.
 SKEW_LIMIT = 2.0
 

@@ -833,16 +833,6 @@ def _course_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
 
     accounts = [f"acct-{i}" for i in range(40)]
     events = [(f"acct-{i % 6}", ACCOUNT_EVENTS[i // 6 % len(ACCOUNT_EVENTS)]) for i in range(8)]
-    playball = {
-        "topics": {
-            "match-events": {"partitions": 4, "key": "match_id"},
-            "user-accounts": {"partitions": 3, "key": "account_id"},
-        },
-        "groups": {
-            "scoreboard": {"topic": "match-events", "consumers": 4, "order_by": "match_id"},
-            "groups-service": {"topic": "user-accounts", "consumers": 3, "order_by": "account_id"},
-        },
-    }
     return {
         "routing.account_log": lambda c: routing.account_log(c, events, delete_before={2: 2}),
         "routing.partitions_added": lambda c: routing.partitions_added(c, accounts, 3, 4),
@@ -864,7 +854,7 @@ def _course_runs() -> dict[str, Callable[[Any], pd.DataFrame]]:
         "lag.lag_over_time": lambda c: lag.lag_over_time(c),
         "history.reset_offsets": lambda c: history.reset_offsets(c),
         "history.lost_update": lambda c: history.lost_update(c),
-        "design.check_design": lambda c: design.check_design(c, playball),
+        "design.check_design": lambda c: design.check_design(c, design.PLAYBALL_DESIGN),
     }
 
 
