@@ -23,6 +23,7 @@ from .experiments import (
     _deliveries,
     _die,
     _ends,
+    _first_member,
     _new_topic,
     _polls,
     _produce,
@@ -95,10 +96,7 @@ def resume_after_crash(backend: Backend, n_events: int = 10, processed: int = 4)
     if not 0 <= processed <= n_events:
         raise ValueError(f"processed must be between 0 and n_events, got {processed}")
     with open_backend(backend) as cluster:
-        topic = _new_topic(cluster, "user-accounts", 1)
-        produced = _produce(cluster, topic, _account_events(n_events))
-        ends = _ends(produced)
-        first = _consumer(cluster, topic, "groups-service", session_timeout_ms=SESSION_TIMEOUT_MS)
+        topic, produced, ends, first = _first_member(cluster, n_events)
         rows: list[tuple[str, Any]] = []
         if processed:
             for batch in _polls(cluster, first, topic, ends):
