@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from simkafka import NewTopic, SimCluster, TopicPartition, brokers, viz
 from simkafka.experiments import (
     keyed_routing,
@@ -118,32 +116,10 @@ def _timeline(strategy: str) -> Callable[[Any], Any]:
 
 
 def lag(cluster: Any) -> Any:
-    """Member a falls behind; b joins after 10 s; the producer slows down after 20 s."""
-    cluster.create_topic(TOPIC, partitions=4)
-    producer = cluster.producer(key_serializer=str.encode, value_serializer=str.encode)
-    members: dict[str, Any] = {}
-    rows = []
-    for second in range(40):
-        if second in (0, 10):
-            name = "a" if second == 0 else "b"
-            members[name] = cluster.consumer(
-                TOPIC,
-                group_id="groups-service",
-                client_id=name,
-                auto_offset_reset="earliest",
-                enable_auto_commit=False,
-            )
-            cluster.settle(*members.values())
-        for i in range(4 if second < 20 else 1):
-            producer.send(TOPIC, key=f"acct-{(second * 4 + i) % 7}", value="event")
-        producer.flush()
-        for consumer in members.values():
-            consumer.poll(timeout_ms=0, max_records=2)
-            consumer.commit()
-        cluster.advance(1000)
-        state = cluster.group_state("groups-service")
-        rows += [(cluster.now_ms, r.partition, r.owner, r.lag) for r in state.itertuples()]
-    return viz.lag_over_time(pd.DataFrame(rows, columns=["time_ms", "partition", "member", "lag"]))
+    """Producers outpace the group for five steps, then pause: lag grows, then drains."""
+    from simkafka.lag import lag_over_time
+
+    return viz.lag_over_time(lag_over_time(cluster))
 
 
 def key_distribution(cluster: Any) -> Any:
@@ -183,7 +159,7 @@ FIGURES: dict[str, tuple[Callable[[Any], Any], bool, bool]] = {
     "group-ownership": (group_ownership, True, False),
     "rebalance-eager": (_timeline("range"), True, False),
     "rebalance-cooperative": (_timeline("cooperative-sticky"), True, False),
-    "lag": (lag, False, False),
+    "lag": (lag, True, False),
     "key-distribution": (key_distribution, True, False),
     "key-remapping": (key_remapping, True, False),
     "retention-segments": (retention_segments, False, False),
