@@ -32,13 +32,13 @@ from .errors import (
 )
 from .log import (
     BATCH_OVERHEAD,
-    NO_HEADERS,
-    header_bytes,
+    RecordColumns,
+    field_size,
     headers_size,
     record_size,
     varint_size,
 )
-from .partitioners import make_partitioner
+from .partitioners import Partitioner, make_partitioner
 from .records import OffsetAndMetadata, OffsetAndTimestamp, RecordMetadata, TopicPartition
 
 if TYPE_CHECKING:
@@ -82,11 +82,12 @@ class _Closable:
 # --------------------------------------------------------------------------------------------
 # Producer
 # --------------------------------------------------------------------------------------------
-class _Batch:
+class _Batch(RecordColumns):
     """Records for one partition collected in the producer's accumulator, sent together.
 
-    ``records`` holds ``(key, value, headers, timestamp, key_size, value_size, headers_size)``;
-    ``nbytes`` is the batch's exact size in Kafka's v2 format, kept as records are added.
+    The records are kept in columns, as the log keeps them (``simkafka.log.RecordColumns``).
+    ``room`` is what is left of ``batch_size`` for more records, kept exact in Kafka's v2
+    format as records are added.
     """
 
     __slots__ = (
@@ -94,27 +95,36 @@ class _Batch:
         "tp",
         "created_ms",
         "first_ts",
-        "records",
-        "nbytes",
+        "batch_size",
+        "room",
         "base_offset",
         "log_append_ms",
-        "max_ts",
         "callbacks",
     )
 
     def __init__(
-        self, producer: SimProducer, tp: TopicPartition, created_ms: int, first_ts: int
+        self,
+        producer: SimProducer,
+        tp: TopicPartition,
+        created_ms: int,
+        first_ts: int,
+        batch_size: int,
     ) -> None:
+        super().__init__()
         self.producer = producer
         self.tp = tp
         self.created_ms = created_ms
         self.first_ts = first_ts
-        self.records: list[tuple] = []
-        self.nbytes = BATCH_OVERHEAD
+        self.batch_size = batch_size
+        self.room = batch_size - BATCH_OVERHEAD
         self.base_offset: int | None = None
         self.log_append_ms: int | None = None
-        self.max_ts = first_ts
         self.callbacks: list[tuple[int, Callable]] = []
+
+    @property
+    def nbytes(self) -> int:
+        """The batch's size in Kafka's v2 format."""
+        return self.batch_size - self.room
 
 
 class FutureRecordMetadata(tuple):
@@ -152,9 +162,7 @@ class FutureRecordMetadata(tuple):
 
     def _metadata(self) -> RecordMetadata:
         batch, i = self._batch, self._index
-        ts, _k, _v, _h, ks, vs, hs = batch.records[i]
-        if batch.log_append_ms is not None:
-            ts = batch.log_append_ms
+        ts = batch.timestamps[i] if batch.log_append_ms is None else batch.log_append_ms
         return RecordMetadata(
             batch.tp.topic,
             batch.tp.partition,
@@ -162,9 +170,7 @@ class FutureRecordMetadata(tuple):
             batch.base_offset + i,
             ts,
             None,
-            ks,
-            vs,
-            hs,
+            *batch.sizes(i),
         )  # type: ignore[operator]
 
     def add_callback(
@@ -192,13 +198,29 @@ class _TopicState:
 
     __slots__ = ("topic", "n", "partition_of", "open")
 
-    def __init__(self, logs: list) -> None:
+    def __init__(self, logs: list, partitioner: Partitioner | None) -> None:
         self.topic = logs[0].topic
         self.n = len(logs)
         # A keyed record's partition depends only on its key and the partition count for
         # every named partitioner except round-robin, so it is computed once per key.
-        self.partition_of: dict[bytes, int] = {}
+        self.partition_of = None if partitioner is None else _KeyPartitions(self, partitioner)
         self.open: dict[int, _Batch] = {}
+
+
+class _KeyPartitions(dict):
+    """A topic's keys and their partitions, each asked of the partitioner once."""
+
+    __slots__ = ("state", "partitioner")
+
+    def __init__(self, state: _TopicState, partitioner: Partitioner) -> None:
+        super().__init__()
+        self.state = state
+        self.partitioner = partitioner
+
+    def __missing__(self, key: bytes) -> int:
+        state = self.state
+        partition = self[key] = self.partitioner.partition(state.topic, key, state.n, 0)
+        return partition
 
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
@@ -273,7 +295,9 @@ class SimProducer(_Closable):
         self._value_serializer = self.config["value_serializer"]
         self._batch_size = self.config["batch_size"]
         self._max_request_size = self.config["max_request_size"]
-        self._memo_keys = self._partitioner is not None and self._partitioner.name != "round_robin"
+        # The partitioner whose keyed partitions are remembered per key (not round-robin's).
+        memo = self._partitioner is not None and self._partitioner.name != "round_robin"
+        self._key_partitioner = self._partitioner if memo else None
 
     def send(
         self,
@@ -290,7 +314,9 @@ class SimProducer(_Closable):
             self._check_open()
         state = self._topics.get(topic)
         if state is None:
-            state = self._topics[topic] = _TopicState(self._cluster._logs(topic))
+            state = self._topics[topic] = _TopicState(
+                self._cluster._logs(topic), self._key_partitioner
+            )
         if key is not None:
             if self._key_serializer is not None:
                 key = self._key_serializer(key)
@@ -311,43 +337,38 @@ class SimProducer(_Closable):
             vs = -1
         ts = self._cluster._now if timestamp_ms is None else int(timestamp_ms)
         hs = 1 if headers is None else headers_size(headers)
-        if partition is None and key and self._memo_keys:
-            partition = state.partition_of.get(key)
-            if partition is None:
-                partition = self._partitioner.partition(topic, key, state.n, 0)
-                state.partition_of[key] = partition
+        if partition is None and key and state.partition_of is not None:
+            partition = state.partition_of[key]
         else:
             partition = self._choose_partition(state, topic, key, ks, vs, hs, partition)
         batch = state.open.get(partition)
         if batch is None:
             batch = self._new_batch(state, partition, ts)
-        records = batch.records
-        index = len(records)
+        keys = batch.keys
+        index = len(keys)
         # Exact v2 record size: deltas are relative to the batch's first record.
         # (A zig-zag varint of 0 <= x < 64 takes 1 byte, of x < 8192 two.)
         td = ts - batch.first_ts
         body = (
-            (2 if -64 <= td < 64 else varint_size(td) + 1)
+            (2 if td == 0 or -64 <= td < 64 else varint_size(td) + 1)
             + (1 if index < 64 else 2 if index < 8192 else varint_size(index))
-            + (1 if ks < 64 else 2 if ks < 8192 else varint_size(ks))
-            + (1 if vs < 64 else 2 if vs < 8192 else varint_size(vs))
+            + (ks + 1 if 0 <= ks < 64 else ks + 2 if 0 <= ks < 8192 else field_size(ks))
+            + (vs + 1 if 0 <= vs < 64 else vs + 2 if 0 <= vs < 8192 else field_size(vs))
             + hs
         )
-        if ks > 0:
-            body += ks
-        if vs > 0:
-            body += vs
         rsize = body + (1 if body < 64 else 2 if body < 8192 else varint_size(body))
-        if batch.nbytes + rsize > self._batch_size:
-            batch, index, rsize = self._full_batch(state, batch, partition, ts, ks, vs, hs, rsize)
-            records = batch.records
-        if headers is None:
-            records.append((ts, key, value, NO_HEADERS, ks, vs, -1))
+        room = batch.room - rsize
+        if room < 0:
+            batch, index = self._full_batch(state, batch, partition, ts, ks, vs, hs, rsize)
+            keys = batch.keys
+            room = batch.room
+        if headers is None and ks >= 0 and vs >= 0:
+            batch.timestamps.append(ts)
+            keys.append(key)
+            batch.values.append(value)
         else:
-            records.append((ts, key, value, tuple(headers), ks, vs, header_bytes(headers)))
-        batch.nbytes += rsize
-        if ts > batch.max_ts:
-            batch.max_ts = ts
+            batch.add(ts, key, value, headers)
+        batch.room = room
         return _new_future(FutureRecordMetadata, (batch, index))
 
     def _choose_partition(
@@ -370,13 +391,18 @@ class SimProducer(_Closable):
         return partition
 
     def _new_batch(self, state: _TopicState, partition: int, ts: int) -> _Batch:
-        batch = _Batch(self, TopicPartition(state.topic, partition), self._cluster._now, ts)
+        tp = TopicPartition(state.topic, partition)
+        batch = _Batch(self, tp, self._cluster._now, ts, self._batch_size)
         state.open[partition] = batch
         return batch
 
     def _full_batch(self, state, batch, partition, ts, ks, vs, hs, rsize):
-        """The record does not fit: close the batch (unless empty) and start a new one."""
-        if batch.records:
+        """The record does not fit: close the batch (unless empty) and start a new one.
+
+        Returns the batch the record goes in and its index there; the batch's ``room`` is
+        what will be left after the record.
+        """
+        if len(batch):
             self._ready.append(batch)
             batch = self._new_batch(state, partition, ts)
             rsize = record_size(ks, vs, hs, 0, 0)
@@ -385,7 +411,9 @@ class SimProducer(_Closable):
                 f"the record is {rsize + BATCH_OVERHEAD} bytes, larger than max_request_size="
                 f"{self._max_request_size}; raise max_request_size or send smaller values"
             )
-        return batch, 0, rsize
+        # A record larger than batch_size gets a batch of its own (room below 0: full).
+        batch.room -= rsize
+        return batch, 0
 
     def _metadata_changed(self, topic: str) -> None:
         """The cluster created, deleted or grew a topic: route its keys afresh."""
@@ -444,7 +472,7 @@ class SimProducer(_Closable):
                 f"topic {batch.tp.topic!r} was deleted before this producer's batch was sent"
             )
         log = cluster.log(batch.tp)
-        base, count = log.append_stored(batch.records, batch.nbytes, cluster.now_ms, batch.max_ts)
+        base, count = log.append_columns(batch, batch.nbytes, cluster.now_ms)
         batch.base_offset = base
         if log.config.message_timestamp_type == "LogAppendTime":
             batch.log_append_ms = cluster.now_ms

@@ -171,7 +171,7 @@ class SimCluster:
                         topic=topic,
                         partition=log.partition,
                         offset=seg.base_offset,
-                        count=len(seg.records),
+                        count=len(seg),
                         detail=f"log start offset now {log.log_start_offset}",
                     )
 

@@ -122,7 +122,7 @@ def retention_timeline(
                 cluster.now_ms - start,
                 log.log_start_offset,
                 log.log_end_offset,
-                sum(1 for s in log.segments if s.records),
+                sum(1 for s in log.segments if len(s)),
                 len(log),
                 log.size_bytes,
             )
@@ -136,7 +136,7 @@ def retention_timeline(
         producer.flush()
         row()
     producer.close()
-    live = [s for s in log.segments if s.records]
+    live = [s for s in log.segments if len(s)]
     summary = {
         "segment_bases": [s.base_offset for s in live],
         "segment_bytes": [s.size_bytes for s in live],

@@ -9,9 +9,11 @@ what they mean on a broker.
 from __future__ import annotations
 
 import functools
+import gc
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import count, repeat
 
 from .records import CREATE_TIME, LOG_APPEND_TIME, ConsumerRecord
 
@@ -33,6 +35,15 @@ def varint_size(value: int) -> int:
         v >>= 7
         size += 1
     return size
+
+
+def field_size(size: int) -> int:
+    """Bytes a key or value of ``size`` bytes takes in a record, its length included (-1: null).
+
+    >>> [field_size(n) for n in (-1, 0, 6, 100)]
+    [1, 1, 7, 102]
+    """
+    return varint_size(size) + max(size, 0)
 
 
 def record_size(
@@ -75,34 +86,144 @@ def header_bytes(headers: Sequence[tuple[str, bytes | None]] | None) -> int:
     return sum(len(k.encode("utf-8")) + (0 if v is None else len(v)) for k, v in headers)
 
 
-#: How a producer hands a record to the log: ``(timestamp, key, value, headers, key size,
-#: value size, serialized header size)``, with headers as a tuple of ``(str, bytes)`` pairs.
-PendingRecord = tuple
-
-#: Turns a stored plain tuple into a ConsumerRecord in C, without a Python-level call.
-_as_record = functools.partial(tuple.__new__, ConsumerRecord)
-
 #: Headers of a record sent without any. Records are immutable, headers included: a tuple,
 #: never a shared list. (kafka-python gives a fresh list; compare with ``list(headers)``.)
 NO_HEADERS: tuple = ()
 
+#: Turns a plain tuple in ConsumerRecord's field order into a ConsumerRecord in C.
+_as_record = functools.partial(tuple.__new__, ConsumerRecord)
 
-@dataclass
-class Segment:
+
+class RecordColumns:
+    """Records kept one column per field: record ``i`` is ``timestamps[i]``, ``keys[i]``,
+    ``values[i]`` and ``headers.get(i, NO_HEADERS)``.
+
+    A producer's batch and a log segment both keep records this way, so a batch lands in a
+    segment by extending lists, and a read makes its ConsumerRecords in C from slices of the
+    columns. Columns of shared, immutable objects cost the garbage collector nothing per
+    record, where one tuple per record is scanned again and again as the log grows.
+    """
+
+    __slots__ = ("timestamps", "keys", "values", "headers", "nulls")
+
+    def __init__(self) -> None:
+        self.timestamps: list[int] = []
+        self.keys: list[bytes | None] = []
+        self.values: list[bytes | None] = []
+        #: the headers of the records that have any, by index
+        self.headers: dict[int, tuple] = {}
+        #: how many records have a null key or value (their size is -1, not a len)
+        self.nulls = 0
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, timestamp: int, key: bytes | None, value: bytes | None, headers=None) -> None:
+        """Add one record (``headers`` a sequence of ``(str, bytes)`` pairs, or None)."""
+        if headers:
+            self.headers[len(self.keys)] = tuple(headers)
+        if key is None or value is None:
+            self.nulls += 1
+        self.timestamps.append(timestamp)
+        self.keys.append(key)
+        self.values.append(value)
+
+    def extend(self, other: RecordColumns, timestamps: list[int] | None = None) -> None:
+        """Append ``other``'s records (with ``timestamps`` instead of theirs, if given)."""
+        if other.headers:
+            start = len(self.keys)
+            self.headers.update({start + i: h for i, h in other.headers.items()})
+        self.nulls += other.nulls
+        self.timestamps.extend(other.timestamps if timestamps is None else timestamps)
+        self.keys.extend(other.keys)
+        self.values.extend(other.values)
+
+    def sizes(self, i: int) -> tuple[int, int, int]:
+        """Record ``i``'s serialized key, value and header sizes, as kafka-python reports them."""
+        key, value = self.keys[i], self.values[i]
+        return (
+            -1 if key is None else len(key),
+            -1 if value is None else len(value),
+            header_bytes(self.headers.get(i)),
+        )
+
+    def consumer_records(
+        self, topic: str, partition: int, timestamp_type: int, lo: int, hi: int, offset: int
+    ) -> list[ConsumerRecord]:
+        """Records ``lo`` to ``hi`` (exclusive) as ConsumerRecords, the first at ``offset``."""
+        keys, values = self.keys[lo:hi], self.values[lo:hi]
+        timestamps = self.timestamps[lo:hi]
+        headers = self.headers
+        if self.nulls or (headers and any(lo <= i < hi for i in headers)):
+            return [
+                ConsumerRecord(
+                    topic,
+                    partition,
+                    0,
+                    offset + j,
+                    ts,
+                    timestamp_type,
+                    k,
+                    v,
+                    h := headers.get(lo + j, NO_HEADERS),
+                    None,
+                    -1 if k is None else len(k),
+                    -1 if v is None else len(v),
+                    header_bytes(h),
+                )
+                for j, (ts, k, v) in enumerate(zip(timestamps, keys, values, strict=True))
+            ]
+        # The common case, all in C: zip's tuples in ConsumerRecord's field order, each
+        # copied into a ConsumerRecord. Thousands of records are made at once and none can
+        # be part of a cycle, so the collector is held off meanwhile (it would only scan
+        # the new records again and again).
+        rows = zip(
+            repeat(topic),
+            repeat(partition),
+            repeat(0),
+            count(offset),
+            timestamps,
+            repeat(timestamp_type),
+            keys,
+            values,
+            repeat(NO_HEADERS),
+            repeat(None),
+            map(len, keys),
+            map(len, values),
+            repeat(-1),
+        )
+        if not gc.isenabled():
+            return list(map(_as_record, rows))
+        gc.disable()
+        try:
+            return list(map(_as_record, rows))
+        finally:
+            gc.enable()
+
+
+class Segment(RecordColumns):
     """A run of consecutive records; the newest segment of a log is the active one."""
 
-    base_offset: int
-    created_ms: int
-    #: largest timestamp of the first batch: segment.ms counts from it (LogSegment.rollingBasedTimestamp)
-    rolling_ts: int | None = None
-    #: plain tuples in ConsumerRecord's field order (see ``PartitionLog.append_stored``)
-    records: list[tuple] = field(default_factory=list)
-    size_bytes: int = 0
-    largest_timestamp: int = -1
+    __slots__ = ("base_offset", "created_ms", "rolling_ts", "size_bytes", "largest_timestamp")
+
+    def __init__(self, base_offset: int, created_ms: int) -> None:
+        super().__init__()
+        self.base_offset = base_offset
+        self.created_ms = created_ms
+        #: largest timestamp of the first batch: segment.ms counts from it (LogSegment.rollingBasedTimestamp)
+        self.rolling_ts: int | None = None
+        self.size_bytes = 0
+        self.largest_timestamp = -1
 
     @property
     def next_offset(self) -> int:
-        return self.base_offset + len(self.records)
+        return self.base_offset + len(self.keys)
+
+    def __repr__(self) -> str:
+        return (
+            f"Segment(base_offset={self.base_offset}, records={len(self)}, "
+            f"size_bytes={self.size_bytes}, largest_timestamp={self.largest_timestamp})"
+        )
 
 
 @dataclass(frozen=True)
@@ -220,6 +341,13 @@ class PartitionLog:
         """Records currently retained."""
         return self.log_end_offset - self.log_start_offset
 
+    @property
+    def timestamp_type(self) -> int:
+        """CREATE_TIME (the producer's clock) or LOG_APPEND_TIME (the broker's), per topic."""
+        if self.config.message_timestamp_type == "LogAppendTime":
+            return LOG_APPEND_TIME
+        return CREATE_TIME
+
     def append(
         self, batch: Sequence[tuple[bytes | None, bytes | None, list, int]], now_ms: int
     ) -> tuple[int, int]:
@@ -227,23 +355,23 @@ class PartitionLog:
         if not batch:
             return self.log_end_offset, 0
         first_ts = batch[0][3]
-        stored = []
+        columns = RecordColumns()
         nbytes = BATCH_OVERHEAD
         for i, (k, v, h, ts) in enumerate(batch):
             ks = -1 if k is None else len(k)
             vs = -1 if v is None else len(v)
             nbytes += record_size(ks, vs, headers_size(h), i, ts - first_ts)
-            stored.append((ts, k, v, tuple(h) if h else NO_HEADERS, ks, vs, header_bytes(h)))
-        return self.append_stored(stored, nbytes, now_ms)
+            columns.add(ts, k, v, h)
+        return self.append_columns(columns, nbytes, now_ms)
 
-    def append_stored(
+    def append_columns(
         self,
-        batch: list[PendingRecord],
+        batch: RecordColumns,
         batch_bytes: int,
         now_ms: int,
         max_timestamp: int | None = None,
     ) -> tuple[int, int]:
-        """Append a producer batch (see ``PendingRecord``); return (base offset, count).
+        """Append a producer batch; return (base offset, count).
 
         The batch lands in the active segment, rolled first if it would overflow
         ``segment.bytes`` or the segment is older than ``segment.ms``. ``batch_bytes`` is
@@ -251,48 +379,35 @@ class PartitionLog:
         With ``message.timestamp.type=LogAppendTime`` the broker's clock replaces the
         producer's timestamps. ``max_timestamp``, the batch's newest timestamp, saves a pass.
         """
-        if not batch:
+        n = len(batch)
+        if not n:
             return self.log_end_offset, 0
         active = self.segments[-1]
-        log_append = self.config.message_timestamp_type == "LogAppendTime"
-        if log_append:
+        timestamps = None
+        if self.config.message_timestamp_type == "LogAppendTime":
             batch_max_ts = now_ms
+            timestamps = [now_ms] * n
         elif max_timestamp is None:
-            batch_max_ts = max(r[0] for r in batch)
+            batch_max_ts = max(batch.timestamps)
         else:
             batch_max_ts = max_timestamp
         # As LogSegment.shouldRoll: roll a non-empty segment when the batch would overflow
         # segment.bytes, or when the batch's newest timestamp is more than segment.ms past
         # the segment's first batch.
-        if active.records and (
+        if len(active) and (
             active.size_bytes + batch_bytes > self.config.segment_bytes
             or batch_max_ts - active.rolling_ts > self.config.segment_ms
         ):
             active = self._roll(now_ms)
-        if not active.records:
+        if not len(active):
             active.created_ms = now_ms
             active.rolling_ts = batch_max_ts
         base = active.next_offset
-        topic, partition = self.topic, self.partition
-        # Stored as plain tuples in ConsumerRecord's field order: a plain tuple of immutable
-        # values is dropped from the garbage collector's watch once seen, however long the
-        # log grows (a named tuple never is). ``read`` makes the ConsumerRecords.
-        largest = batch_max_ts
-        if log_append:
-            new = [
-                (topic, partition, 0, base + i, now_ms, LOG_APPEND_TIME, k, v, h, None, ks, vs, hs)
-                for i, (_ts, k, v, h, ks, vs, hs) in enumerate(batch)
-            ]
-        else:
-            new = [
-                (topic, partition, 0, base + i, ts, CREATE_TIME, k, v, h, None, ks, vs, hs)
-                for i, (ts, k, v, h, ks, vs, hs) in enumerate(batch)
-            ]
-        active.records.extend(new)
-        if largest > active.largest_timestamp:
-            active.largest_timestamp = largest
+        active.extend(batch, timestamps)
+        if batch_max_ts > active.largest_timestamp:
+            active.largest_timestamp = batch_max_ts
         active.size_bytes += batch_bytes
-        return base, len(batch)
+        return base, n
 
     def _roll(self, now_ms: int) -> Segment:
         seg = Segment(base_offset=self.log_end_offset, created_ms=now_ms)
@@ -306,17 +421,17 @@ class PartitionLog:
         if offset >= end:
             return []
         i = bisect_right(self._bases, offset) - 1
-        seg = self.segments[i]
-        lo = offset - seg.base_offset
-        hi = end - seg.base_offset
-        if hi <= len(seg.records):
-            return list(map(_as_record, seg.records[lo:hi]))
-        out = seg.records[lo:]
-        for seg in self.segments[i + 1 :]:
-            out.extend(seg.records[: end - seg.base_offset])
-            if end <= seg.next_offset:
+        topic, partition, tstype = self.topic, self.partition, self.timestamp_type
+        out: list[ConsumerRecord] = []
+        for seg in self.segments[i:]:
+            lo = offset - seg.base_offset
+            hi = min(end, seg.next_offset) - seg.base_offset
+            if hi > lo:
+                out += seg.consumer_records(topic, partition, tstype, lo, hi, offset)
+                offset += hi - lo
+            if offset >= end:
                 break
-        return list(map(_as_record, out))
+        return out
 
     def all_records(self) -> list[ConsumerRecord]:
         """Every retained record, oldest first."""
@@ -327,9 +442,9 @@ class PartitionLog:
         for seg in self.segments:
             if seg.largest_timestamp < timestamp:
                 continue
-            for rec in map(_as_record, seg.records):
-                if rec.timestamp >= timestamp and rec.offset >= self.log_start_offset:
-                    return rec.offset, rec.timestamp
+            for offset, ts in enumerate(seg.timestamps, seg.base_offset):
+                if ts >= timestamp and offset >= self.log_start_offset:
+                    return offset, ts
         return None
 
     def apply_retention(self, now_ms: int) -> list[Segment]:
@@ -360,7 +475,7 @@ class PartitionLog:
     def _delete_while(self, predicate) -> list[Segment]:
         count = 0
         for seg in self.segments:
-            if not seg.records or not predicate(seg):
+            if not len(seg) or not predicate(seg):
                 break
             count += 1
         if count == 0:
