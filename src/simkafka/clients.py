@@ -38,7 +38,7 @@ from .log import (
     record_size,
     varint_size,
 )
-from .partitioners import Partitioner, make_partitioner
+from .partitioners import DEFAULT_BATCH_SIZE, Partitioner, make_partitioner
 from .records import OffsetAndMetadata, OffsetAndTimestamp, RecordMetadata, TopicPartition
 
 if TYPE_CHECKING:
@@ -192,6 +192,10 @@ class FutureRecordMetadata(tuple):
 
 _new_future = tuple.__new__
 
+# varint_size(n) and field_size(n - 1) for n up to a batch's size: looked up per record sent.
+_VARINT_SIZE = tuple(varint_size(n) for n in range(DEFAULT_BATCH_SIZE))
+_FIELD_SIZE = tuple(field_size(n) for n in range(-1, DEFAULT_BATCH_SIZE))
+
 
 class _TopicState:
     """What a producer keeps per topic: its partitions, keys already routed, open batches."""
@@ -310,13 +314,9 @@ class SimProducer(_Closable):
     ) -> FutureRecordMetadata:
         """Serialize, pick a partition, and add the record to its partition's batch."""
         # The hot path of every experiment: rare cases are handled in helper methods.
-        if self._closed:
-            self._check_open()
         state = self._topics.get(topic)
         if state is None:
-            state = self._topics[topic] = _TopicState(
-                self._cluster._logs(topic), self._key_partitioner
-            )
+            state = self._topic_state(topic)
         if key is not None:
             if self._key_serializer is not None:
                 key = self._key_serializer(key)
@@ -346,17 +346,20 @@ class SimProducer(_Closable):
             batch = self._new_batch(state, partition, ts)
         keys = batch.keys
         index = len(keys)
-        # Exact v2 record size: deltas are relative to the batch's first record.
-        # (A zig-zag varint of 0 <= x < 64 takes 1 byte, of x < 8192 two.)
+        # Exact v2 record size (DefaultRecord.sizeInBytes): deltas are relative to the batch's
+        # first record; the tables answer for all but huge records.
         td = ts - batch.first_ts
-        body = (
-            (2 if td == 0 or -64 <= td < 64 else varint_size(td) + 1)
-            + (1 if index < 64 else 2 if index < 8192 else varint_size(index))
-            + (ks + 1 if 0 <= ks < 64 else ks + 2 if 0 <= ks < 8192 else field_size(ks))
-            + (vs + 1 if 0 <= vs < 64 else vs + 2 if 0 <= vs < 8192 else field_size(vs))
-            + hs
-        )
-        rsize = body + (1 if body < 64 else 2 if body < 8192 else varint_size(body))
+        try:
+            body = (
+                (2 if td == 0 else varint_size(td) + 1)
+                + _VARINT_SIZE[index]
+                + _FIELD_SIZE[ks + 1]
+                + _FIELD_SIZE[vs + 1]
+                + hs
+            )
+            rsize = body + _VARINT_SIZE[body]
+        except IndexError:
+            rsize = record_size(ks, vs, hs, index, td)
         room = batch.room - rsize
         if room < 0:
             batch, index = self._full_batch(state, batch, partition, ts, ks, vs, hs, rsize)
@@ -370,6 +373,12 @@ class SimProducer(_Closable):
             batch.add(ts, key, value, headers)
         batch.room = room
         return _new_future(FutureRecordMetadata, (batch, index))
+
+    def _topic_state(self, topic: str) -> _TopicState:
+        """The first record for a topic (or the first since it changed, or since close())."""
+        self._check_open()
+        state = self._topics[topic] = _TopicState(self._cluster._logs(topic), self._key_partitioner)
+        return state
 
     def _choose_partition(
         self, state: _TopicState, topic: str, key, ks: int, vs: int, hs: int, partition
@@ -502,6 +511,7 @@ class SimProducer(_Closable):
         if not self._closed:
             self.flush()
             self._closed = True
+            self._topics = {}  # so that send() asks _topic_state, which refuses
             self._cluster._forget_producer(self)
 
     def metrics(self, raw: bool = False) -> dict:

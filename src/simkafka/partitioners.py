@@ -88,28 +88,63 @@ def murmur2(data: bytes) -> int:
     """
     if type(data) is not bytes:
         data = _check_key(data)
-    # One Python int holds the whole key (little-endian); after the 4-byte words are consumed
-    # what is left of it is exactly the tail Java mixes in byte by byte. The constants (m =
-    # 0x5BD1E995) are literals because constant loads are the cheapest operation in CPython.
     length = len(data)
-    h = 0x9747B28C ^ length
-    if length <= 64:
-        x = _from_bytes(data, "little")
-        for _ in range(length >> 2):
-            # (x * m) mod 2**32 only depends on x's low 32 bits, so x need not be masked.
+    if length > 64:
+        return _murmur2_long(data)
+    # One Python int holds the whole key (little-endian); after the 4-byte words are consumed
+    # what is left of it is exactly the tail Java mixes in byte by byte. Constants are
+    # literals (m = 0x5BD1E995), the cheapest operands in CPython, and the first four words
+    # are unrolled, since loops cost more than the hashing itself for short keys.
+    # (x * m) mod 2**32 depends only on x's low 32 bits, so x is never masked, and h is
+    # masked only before it is shifted or multiplied again.
+    x = _from_bytes(data, "little")
+    if length < 4:
+        h = 0x9747B28C ^ length
+    else:
+        k = (x * 0x5BD1E995) & 0xFFFFFFFF
+        x >>= 32
+        h = _FIRST_H[length] ^ (k ^ (k >> 24)) * 0x5BD1E995
+        if length >= 8:
             k = (x * 0x5BD1E995) & 0xFFFFFFFF
             x >>= 32
-            h = ((h * 0x5BD1E995) ^ ((k ^ (k >> 24)) * 0x5BD1E995)) & 0xFFFFFFFF
-    else:  # shifting a long key's int would cost O(length) per word: unpack the words
-        for k in struct.unpack_from(f"<{length >> 2}I", data):
-            k = (k * 0x5BD1E995) & 0xFFFFFFFF
-            h = ((h * 0x5BD1E995) ^ ((k ^ (k >> 24)) * 0x5BD1E995)) & 0xFFFFFFFF
-        x = _from_bytes(data[length & ~3 :], "little")
+            h = (h & 0xFFFFFFFF) * 0x5BD1E995 ^ (k ^ (k >> 24)) * 0x5BD1E995
+            if length >= 12:
+                k = (x * 0x5BD1E995) & 0xFFFFFFFF
+                x >>= 32
+                h = (h & 0xFFFFFFFF) * 0x5BD1E995 ^ (k ^ (k >> 24)) * 0x5BD1E995
+                if length >= 16:
+                    k = (x * 0x5BD1E995) & 0xFFFFFFFF
+                    x >>= 32
+                    h = (h & 0xFFFFFFFF) * 0x5BD1E995 ^ (k ^ (k >> 24)) * 0x5BD1E995
+                    if length >= 20:
+                        for _ in range((length >> 2) - 4):
+                            k = (x * 0x5BD1E995) & 0xFFFFFFFF
+                            x >>= 32
+                            h = (h & 0xFFFFFFFF) * 0x5BD1E995 ^ (k ^ (k >> 24)) * 0x5BD1E995
     if length & 3:
-        h = ((h ^ x) * 0x5BD1E995) & 0xFFFFFFFF
+        h = (h ^ x) * 0x5BD1E995
+    h &= 0xFFFFFFFF
     h = ((h ^ (h >> 13)) * 0x5BD1E995) & 0xFFFFFFFF
     h ^= h >> 15
     # Java's int is signed; `& 0x7FFFFFFF` (toPositive) gives the same bits either way.
+    return h - 0x100000000 if h & 0x80000000 else h
+
+
+# h after the first word's multiply, for every key length murmur2 hashes as one int.
+_FIRST_H = tuple(((_SEED ^ n) * _M) for n in range(65))
+
+
+def _murmur2_long(data: bytes) -> int:
+    """murmur2 of a key over 64 bytes: shifting its int would cost O(length) per word."""
+    length = len(data)
+    h = _SEED ^ length
+    for k in struct.unpack_from(f"<{length >> 2}I", data):
+        k = (k * _M) & _MASK
+        h = ((h * _M) ^ ((k ^ (k >> 24)) * _M)) & _MASK
+    if length & 3:
+        h = ((h ^ _from_bytes(data[length & ~3 :], "little")) * _M) & _MASK
+    h = ((h ^ (h >> 13)) * _M) & _MASK
+    h ^= h >> 15
     return h - 0x100000000 if h & 0x80000000 else h
 
 
@@ -199,20 +234,34 @@ def _partitions_numpy(np, keys: list[bytes], joined: bytes, n: int) -> list[int]
         return []
     u32 = np.uint32
     m = u32(_M)
-    word = np.ndarray((len(joined) + 1,), "<u4", joined + b"\0\0\0\0", 0, (1,))
-    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    try:  # keys under 256 bytes (the usual case): their lengths are one bytes object, made in C
+        lengths = np.frombuffer(bytes(map(len, keys)), np.uint8).astype(np.int64)
+    except ValueError:
+        lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
     if int(lengths.sum()) != len(joined):
         return _partitions_numpy(np, *_as_bytes(keys), n)
-    starts = np.cumsum(lengths) - lengths
     n4 = lengths >> 2
+    steps, fewest = int(n4.max()), int(n4.min())
+    # Zero padding past the end: a short key's words beyond its own are read, then ignored.
+    padded = joined + bytes(4 * steps + 4)
+    word = np.ndarray((len(padded) - 3,), "<u4", padded, 0, (1,))
+    starts = np.cumsum(lengths) - lengths
     h = (lengths.astype(u32) ^ u32(_SEED)).astype(u32)
-    steps = int(n4.max())
-    if int(n4.min()) == steps:
+    if steps - fewest <= 4:
+        # Keys of similar lengths (the usual case): every key takes every step; those that
+        # have run out of words keep their hash.
+        at = starts.copy()
         for i in range(steps):
-            k = word[starts + 4 * i] * m
+            k = word[at]
+            k *= m
             k ^= k >> u32(24)
             k *= m
-            h = (h * m) ^ k
+            if i < fewest:
+                h *= m
+                h ^= k
+            else:
+                h = np.where(n4 > i, (h * m) ^ k, h)
+            at += 4
     else:
         # Keys with the most words first, so the keys still hashing at step i are a prefix.
         order = np.argsort(-n4, kind="stable")
