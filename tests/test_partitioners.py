@@ -128,6 +128,21 @@ def test_batched_routing_of_equal_length_keys(engine: str) -> None:
     assert partitions_for_keys(keys, 12, engine=engine) == [partition_for_key(k, 12) for k in keys]
 
 
+@pytest.mark.parametrize("engine", ["numpy", "python"])
+def test_batched_routing_of_keys_of_nearby_lengths(engine: str) -> None:
+    # Keys 4 to 23 bytes long: every key takes every step, those out of words keep their hash.
+    rng = random.Random(7)
+    keys = [rng.randbytes(rng.randrange(4, 24)) for _ in range(4000)]
+    assert partitions_for_keys(keys, 7, engine=engine) == [partition_for_key(k, 7) for k in keys]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "python"])
+def test_batched_routing_of_keys_of_256_bytes_and_more(engine: str) -> None:
+    rng = random.Random(8)
+    keys = [rng.randbytes(rng.choice([3, 255, 256, 300, 1000])) for _ in range(600)]
+    assert partitions_for_keys(keys, 11, engine=engine) == [partition_for_key(k, 11) for k in keys]
+
+
 @pytest.mark.parametrize("engine", ["auto", "numpy", "python"])
 def test_batched_routing_of_nothing_is_nothing(engine: str) -> None:
     assert partitions_for_keys([], 3, engine=engine) == []

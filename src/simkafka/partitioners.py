@@ -227,30 +227,30 @@ def _numpy():  # -> the numpy module or None
 
 def _partitions_numpy(np, keys: list[bytes], joined: bytes, n: int) -> list[int]:
     # uint32 arithmetic wraps modulo 2**32 exactly like Java's int, so each murmur2 step is
-    # one vector operation over all keys. `word[o]` is the little-endian 4-byte word that
-    # starts at byte o of the joined keys (an unaligned view with a 1-byte stride, zero-padded
-    # past the end), so a key's i-th word and its tail are gathers at offset + 4 * i.
+    # one vector operation over all keys: a gather of every key's i-th word, then the mix.
     if not keys:
         return []
     u32 = np.uint32
     m = u32(_M)
     try:  # keys under 256 bytes (the usual case): their lengths are one bytes object, made in C
-        lengths = np.frombuffer(bytes(map(len, keys)), np.uint8).astype(np.int64)
+        lengths = np.frombuffer(bytes(map(len, keys)), np.uint8)
     except ValueError:
         lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
-    if int(lengths.sum()) != len(joined):
+    if int(lengths.sum(dtype=np.int64)) != len(joined):
         return _partitions_numpy(np, *_as_bytes(keys), n)
     n4 = lengths >> 2
     steps, fewest = int(n4.max()), int(n4.min())
-    # Zero padding past the end: a short key's words beyond its own are read, then ignored.
+    # `word[o]` is the little-endian word at byte o of the joined keys: an unaligned view
+    # with a 1-byte stride, zero-padded past the end (a short key's words beyond its own are
+    # read, then ignored), so a key's i-th word and its tail are gathers at start + 4 * i.
     padded = joined + bytes(4 * steps + 4)
     word = np.ndarray((len(padded) - 3,), "<u4", padded, 0, (1,))
-    starts = np.cumsum(lengths) - lengths
-    h = (lengths.astype(u32) ^ u32(_SEED)).astype(u32)
+    at = np.cumsum(lengths, dtype=np.int64) - lengths
+    h = lengths.astype(u32)
+    h ^= u32(_SEED)
     if steps - fewest <= 4:
         # Keys of similar lengths (the usual case): every key takes every step; those that
         # have run out of words keep their hash.
-        at = starts.copy()
         for i in range(steps):
             k = word[at]
             k *= m
@@ -262,23 +262,26 @@ def _partitions_numpy(np, keys: list[bytes], joined: bytes, n: int) -> list[int]
             else:
                 h = np.where(n4 > i, (h * m) ^ k, h)
             at += 4
+        at -= 4 * (steps - n4)  # back to each key's tail
     else:
         # Keys with the most words first, so the keys still hashing at step i are a prefix.
+        n4 = n4.astype(np.int64)
         order = np.argsort(-n4, kind="stable")
-        offsets, hashing = starts[order], h[order]
+        offsets, hashing = at[order], h[order]
         still = np.searchsorted(-n4[order], -np.arange(steps), side="left")
         for i in range(steps):
             count = int(still[i])
-            k = word[offsets[:count] + 4 * i] * m
+            k = word[offsets[:count] + 4 * i]
+            k *= m
             k ^= k >> u32(24)
             k *= m
             hashing[:count] = (hashing[:count] * m) ^ k
         h[order] = hashing
-    rest = lengths & 3
+        at += 4 * n4
+    rest = (lengths & 3).astype(u32)
     if rest.any():
-        tail_mask = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], dtype=u32)[rest]
-        tail = word[starts + 4 * n4] & tail_mask
-        h = np.where(rest > 0, (h ^ tail) * m, h)
+        tail_mask = (u32(1) << (rest * u32(8))) - u32(1)
+        h = np.where(rest > 0, (h ^ (word[at] & tail_mask)) * m, h)
     h ^= h >> u32(13)
     h *= m
     h ^= h >> u32(15)
