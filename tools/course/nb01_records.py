@@ -18,8 +18,9 @@ CELLS = [
 is (a set of partitions, each an append-only log); what an offset is; and what the log start
 and log end offsets of a partition tell you.
 
-**Time:** about 20 minutes. **Needs:** nothing for sections 1-4 (the simulator). Section 5
-uses a real Kafka if one is running; without it, those cells print one line and move on.
+**Time:** about 30 minutes. **Needs:** nothing for sections 1-4 and 6 (the simulator; section 6
+also uses fastavro, installed with the course). Section 5 and one cell of section 6 use a real
+Kafka if one is running; without it, those cells print one line and move on.
 
 The story: the *auth service* publishes an event each time a user account changes (created,
 e-mail changed, deleted) to the topic `user-accounts`, keyed by account id.
@@ -361,6 +362,133 @@ else:
     ),
     md(
         """
+## 6. What is in the value: JSON or Avro
+
+Kafka stores keys and values as bytes and never looks inside. The *format* of the value is
+a choice of the producer's `value_serializer`, and every consumer must know it. Two common
+choices for events like the auth service's:
+
+- **JSON**: text that names every field in every record. Anyone can read it; nothing says
+  what a valid event is.
+- **Avro**: compact binary written with a **schema**, a JSON document that lists the fields
+  and their types. The bytes hold only the values, so a reader needs the writer's schema to
+  read them at all. The course keeps the account event's schema in the repository
+  (`src/simkafka/schemas/account-event-v1.avsc`).
+
+`simkafka.formats` gives the serializers for both, as plain functions that fit
+`value_serializer` and `value_deserializer` on either backend. Here are the same eight
+events as dicts, then their sizes in each format:
+
+- `avro+schema-id` is Avro with Confluent's 5-byte header (a zero byte and a 4-byte schema
+  id), what a *schema registry* client writes, so that a reader can look the schema up;
+- `avro-file` is an Avro file per value: the schema travels inside every record.
+"""
+    ),
+    golden(
+        """
+from simkafka.formats import account_events, sizes
+
+events = account_events()
+for event in events[:3]:
+    print(event)
+print()
+table = sizes(events)
+print(table.to_string(index=False))
+print("all eight events in one Avro file (the schema once):", table.attrs["all_in_one_file"], "B")
+"""
+    ),
+    md(
+        """
+Avro takes less than half of JSON's bytes: no field names, numbers as variable-length
+integers. The registry header adds 5 bytes per record. Shipping the schema inside each value
+costs six times JSON: the schema is what makes Avro small, so it must live somewhere else
+(a registry, or the repository), shared by producers and consumers.
+
+The serializers work on the simulator as on a real producer. Each record also costs Kafka's
+own framing (a record batch header, and each record's offset delta, timestamp delta, key and
+headers), so the log keeps more than the values. **Predict:** does Avro's saving of about
+400 bytes on 8 records survive in the log?
+"""
+    ),
+    golden(
+        """
+from simkafka.formats import avro_deserializer, avro_serializer, stored_bytes
+
+fmt_cluster = SimCluster(seed=1)
+fmt_cluster.admin().create_topics([NewTopic("accounts-avro", 1, 1)])
+to_avro = fmt_cluster.producer(key_serializer=str.encode, value_serializer=avro_serializer("v1"))
+for event in events:
+    to_avro.send("accounts-avro", key=event["account_id"], value=event).get()
+avro_reader = fmt_cluster.consumer(group_id=None, value_deserializer=avro_deserializer("v1"))
+avro_p0 = TopicPartition("accounts-avro", 0)
+avro_reader.assign([avro_p0])
+avro_reader.seek_to_beginning(avro_p0)
+first = avro_reader.poll(timeout_ms=100)[avro_p0][0]
+print("the log keeps:", fmt_cluster.records("accounts-avro")["value"][0])
+print("the reader gets:", first.value)
+print()
+on_sim_sizes = stored_bytes("sim", events)
+print(on_sim_sizes.to_string(index=False))
+"""
+    ),
+    md(
+        """
+It does: the log keeps 933 bytes for Avro against 1,360 for JSON. On a real Kafka the
+broker reports the size of each partition on disk (the admin's `describe_log_dirs`);
+`stored_bytes("kafka")` sends the same records there and reads those figures:
+"""
+    ),
+    kafka(
+        """
+from simkafka.environment import broker_notice
+from simkafka.experiments import frames_agree
+from simkafka.formats import stored_bytes
+
+notice = broker_notice("kafka")
+if notice:
+    print(notice)
+else:
+    on_kafka_sizes = stored_bytes("kafka", events)
+    print(on_kafka_sizes.to_string(index=False))
+    print("the broker's figures equal the simulator's:", frames_agree(on_sim_sizes, on_kafka_sizes))
+"""
+    ),
+    md(
+        """
+### What a schema buys, and what it costs, when the event changes shape
+
+Version 2 of the account event (`account-event-v2.avsc`) renames `email` to
+`email_address` and adds `display_name` with a default. Avro's *schema resolution* reads
+data written with one schema as another: a field the writer did not have gets the reader's
+default; a reader's field finds a renamed one only through its `aliases`. `evolution()`
+tries each case, and one more: a producer that renames the key in its dict but still
+writes with schema v1. fastavro's `strict_allow_default=True` (on in `avro_serializer`)
+refuses a record with a field the schema does not know; without it, the field is dropped.
+
+**Predict:** in which cases does the reader end up without the e-mail, and get no error?
+"""
+    ),
+    golden(
+        """
+from simkafka.formats import evolution
+
+changes = evolution()
+print(changes[["case", "format", "writer", "reader", "email_read"]].to_string(index=False))
+print()
+for case, outcome in zip(changes["case"], changes["outcome"], strict=True):
+    print(f"{case:38} {outcome}")
+"""
+    ),
+    md(
+        """
+What the schema buys: the new reader reads old events, with the rename followed through
+the alias and the new field filled from its default, and a strict writer refuses an event
+that does not fit, at the producer, before it reaches any consumer. What it costs: every
+producer and consumer needs the schema (Avro bytes mean nothing without it); a rename still
+breaks old readers (`old reader, new data`), so a rename is really an add and a later
+remove; and without the alias, or with a lenient writer, the e-mail is lost with no error.
+JSON loses it silently too: nothing checks it at all.
+
 ## Recap
 
 - A **record** is a key, a value (both bytes), a timestamp and headers.
@@ -371,6 +499,9 @@ else:
   still kept; deleting old records (retention, `delete_records`) moves it forward.
 - Reading removes nothing, and records never change: a change is a new record.
 - The simulator and a real Kafka keep the same logs, offset for offset.
+- The value's format is the producer's choice: Avro is less than half of JSON's size, and its
+  schema lets a newer reader read old events (defaults, aliases), at the price of sharing
+  the schema and changing it only in compatible steps.
 
 **Next:** [02 - Keyed routing and ordering](02-keyed-routing-and-ordering.ipynb): how the key
 picks the partition, and why order holds only within a partition.
