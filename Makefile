@@ -10,6 +10,9 @@ LAB_PORT ?= 8888
 # Extra flags for jupyter lab; as root (a container) Jupyter Server refuses to start without --allow-root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
+# make brokers-up NODES=3 (or brokers-down / brokers-status): the three-node cluster of notebook 10.
+NODES ?= 1
+CLUSTER := $(if $(filter 3,$(NODES)),kafka-cluster)
 
 .PHONY: env lab student notebooks test test-sim brokers-up brokers-down brokers-status bench fidelity figures lint clean
 
@@ -37,7 +40,7 @@ notebooks: env
 # The whole suite: unit, property, fidelity and broker tests, doctests, and the notebooks and
 # their student copies under nbval.
 test: env student
-	$(VPY) -m simkafka.brokers run -- $(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks build/student \
+	$(VPY) -m simkafka.brokers run --with kafka-cluster -- $(VPY) -m pytest $(PYTEST_ARGS) tests src/simkafka notebooks build/student \
 	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval.cfg
 
 # The suite without starting brokers (broker tests skip unless SIMKAFKA_REQUIRE_BROKERS=1).
@@ -46,13 +49,13 @@ test-sim: env student
 	  --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval.cfg
 
 brokers-up: env
-	$(VPY) -m simkafka.brokers up
+	$(VPY) -m simkafka.brokers up $(CLUSTER)
 
 brokers-down: env
-	$(VPY) -m simkafka.brokers down
+	$(VPY) -m simkafka.brokers down $(CLUSTER)
 
 brokers-status: env
-	$(VPY) -m simkafka.brokers status
+	$(VPY) -m simkafka.brokers status $(CLUSTER)
 
 # The course as a static JupyterLite site in build/lite/ (offline: Pyodide from npm, wheels from
 # PyPI). LITE_CDN=1 builds the site to deploy, loading numpy/pandas/matplotlib from Pyodide's CDN.

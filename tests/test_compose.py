@@ -79,3 +79,37 @@ def test_kafka_setting_matches_the_launcher(services: dict[str, Any], key: str) 
     environment = services["kafka"]["environment"]
     variable = "KAFKA_" + key.upper().replace(".", "_")
     assert str(environment[variable]) == broker_properties(Path("data"))[key]
+
+
+CLUSTER = ("kafka-1", "kafka-2", "kafka-3")
+
+
+@pytest.mark.parametrize("name", CLUSTER)
+def test_cluster_node_is_the_launchers_node(services: dict[str, Any], name: str) -> None:
+    from simkafka.brokers import kafka_cluster
+
+    node = int(name[-1])
+    service = services[name]
+    environment = service["environment"]
+    assert service["profiles"] == ["cluster"]
+    assert service["image"] == f"apache/kafka:{KAFKA_VERSION}"
+    assert [host_ip(port) for port in service["ports"]] == ["127.0.0.1"]
+    assert service["ports"][0] == f"127.0.0.1:{kafka_cluster.port(node)}:{kafka_cluster.port(node)}"
+    assert environment["KAFKA_NODE_ID"] == node
+    assert environment["KAFKA_CONTROLLER_QUORUM_VOTERS"].count("@") == 3
+    launcher = kafka_cluster.node_properties(node, Path("data"))
+    for key in (
+        "default.replication.factor",
+        "offsets.topic.replication.factor",
+        "transaction.state.log.min.isr",
+        "broker.session.timeout.ms",
+        "replica.lag.time.max.ms",
+        "auto.create.topics.enable",
+    ):
+        variable = "KAFKA_" + key.upper().replace(".", "_")
+        assert str(environment[variable]) == launcher[key], key
+
+
+def test_cluster_nodes_share_one_cluster_id(services: dict[str, Any]) -> None:
+    assert len({services[name]["environment"]["CLUSTER_ID"] for name in CLUSTER}) == 1
+    assert "profiles" not in services["kafka"]
