@@ -20,8 +20,8 @@ runs. Then a checker sends PlayBall's events the way you designed, runs your gro
 reports what holds: which order is kept, how many consumers can actually work, and how even
 the load is. First on the simulator, then on the real broker.
 
-**Time:** about 40 minutes. **Needs:** the simulator only; Kafka is optional (its cell
-prints one line and moves on without it).
+**Time:** about 50 minutes. **Needs:** the simulator only; Kafka is optional (its cells
+print one line and moves on without it).
 
 PlayBall now runs matches as well as accounts:
 
@@ -262,7 +262,133 @@ else:
     ),
     md(
         """
-## 5. What the checker does not check
+## 5. From the database to the topic: the outbox, and its order
+
+The design keys `user-accounts` by `account_id` so that `groups-service` sees each account's
+events in order. That order must exist when the events reach Kafka. The auth service changes
+its database *and* sends an event: if it crashes between the two, one is lost. The
+**transactional outbox** writes the event into an `outbox` table of the same database, in the
+same transaction as the change: both are saved or neither. A *publisher* then reads the
+outbox and sends each row to Kafka.
+
+`simkafka.outbox.Outbox` is that database, a real SQLite one (Python's `sqlite3`): an
+`accounts` table and an `outbox` table. **Predict:** the service crashes inside the
+transaction of `acct-1`'s rename. What do the two tables keep?
+"""
+    ),
+    golden(
+        """
+from simkafka.outbox import Outbox, SimulatedCrash
+
+auth_db = Outbox()
+auth_db.change("acct-1", "created")
+try:
+    auth_db.change("acct-1", "renamed", crash_before_commit=True)
+except SimulatedCrash as crash:
+    print("crash:", crash)
+print(auth_db.counts())
+print(auth_db.rows()[["id", "account_id", "event", "payload"]].to_string(index=False))
+"""
+    ),
+    md(
+        """
+Neither the rename nor its event: the account is still at version 1, and the outbox has one
+row. Now the service runs for a while: six accounts live through `created`,
+`email-verified`, `renamed`, `joined-group`, `deleted`, their changes interleaved. The
+outbox holds 30 rows in commit order.
+
+Draining the outbox one row at a time is slow, so a common first publisher runs **several
+workers concurrently**: each claims the next 2 unclaimed rows and sends them. Nothing stops
+worker B from sending `acct-3`'s second event while worker A still holds its first.
+`outbox_ordering` writes the outbox, publishes it, reads the topic back as a consumer would,
+and compares with the delivery checker of notebook 05 (`check_delivery`). On the simulator,
+which worker moves next is a seeded random choice, the same on every run.
+
+**Predict:** Kafka keeps order per key. Does the topic have each account's events in order?
+"""
+    ),
+    golden(
+        """
+import json
+
+from simkafka.outbox import outbox_ordering
+
+racing = outbox_ordering("sim", "concurrent", workers=3, seed=0)
+print(racing[["check", "count"]].to_string(index=False))
+print(racing.attrs["summary"])
+for key, (_, earlier), (_, later) in racing.set_index("check").loc["order_per_key", "examples"]:
+    first, then = json.loads(earlier), json.loads(later)
+    print(
+        f"{key}: {then['event']} (version {then['version']}) reached the topic before "
+        f"{first['event']} (version {first['version']})"
+    )
+"""
+    ),
+    md(
+        """
+Nothing is lost or duplicated, but `order_per_key` counts 3 violations: the checker names
+the account, the record committed earlier, and the later one that reached the topic first.
+Kafka kept exactly the order it was given; the publisher gave the wrong one. `acct-3` is
+`deleted` before it is `renamed`, for every consumer, forever: the log is immutable.
+
+The fix keeps the workers but gives each **key** to one worker: the worker is chosen by
+hashing the account id (as the producer picks a partition), and each worker sends its rows in
+outbox order. Workers still interleave; one account's rows never do. Five seeds each:
+"""
+    ),
+    golden(
+        """
+from simkafka.outbox import outbox_runs
+
+runs = outbox_runs("sim", range(5))
+print(runs.pivot(index="seed", columns="publisher", values="order_per_key").to_string())
+print("lost in all runs:", int(runs["lost"].sum()))
+"""
+    ),
+    md(
+        """
+On the real Kafka, `mode="seeded"` runs one thread per worker and makes them take the turns
+of the simulator's interleaving: the topic's log must be the simulator's, record for record.
+`mode="free"` lets the threads claim and send as fast as they can, as a real deployment
+would; the violations then depend on timing, so they vary from run to run, but only the
+concurrent publisher has any.
+"""
+    ),
+    kafka(
+        """
+from simkafka.environment import broker_notice
+from simkafka.outbox import outbox_ordering
+
+notice = broker_notice("kafka")
+if notice:
+    print(notice)
+else:
+    for publisher in ("concurrent", "per-key"):
+        on_sim = outbox_ordering("sim", publisher, seed=0)
+        seeded = outbox_ordering("kafka", publisher, seed=0)
+        violations = seeded.attrs["summary"]["order_per_key"]
+        same = seeded.attrs["log"].equals(on_sim.attrs["log"])
+        print(f"{publisher}, seeded on Kafka: {violations} violations; simulator's log: {same}")
+        for run in range(3):
+            free = outbox_ordering("kafka", publisher, seed=run, mode="free").attrs["summary"]
+            print(f"  free threads, run {run}: {free['order_per_key']} violations")
+"""
+    ),
+    md(
+        """
+Two more things a real outbox publisher needs:
+
+- a row is marked published only after the broker acknowledged it; a crash in between sends
+  it again, so consumers must be idempotent (the payload's `version` lets them skip what they
+  have seen);
+- a retried send must not overtake the next one: `outbox_ordering` allows one request in
+  flight (`max_in_flight_requests_per_connection=1`); the idempotent producer
+  (`enable_idempotence`) keeps order with more.
+"""
+    ),
+    md(
+        """
+## 6. What the checker does not check
 
 - **Keys must stay stable.** If a producer in another language uses a different hash
   (librdkafka's default is CRC32, notebook [02](02-keyed-routing-and-ordering.ipynb)), the
@@ -284,6 +410,9 @@ else:
 - One group per service; each reads everything.
 - A key with few or hot values skews the load, and a single key gives up all parallelism.
 - Check a design on the simulator first; the broker gives the same answer.
+- Order per key starts before Kafka: write events to an outbox in the database's
+  transaction, and publish each key's rows in order (one worker per key); concurrent
+  publishing breaks it, and the checker shows where.
 """
     ),
     md(
@@ -311,7 +440,8 @@ You have finished the course. What each notebook showed:
 - [08 - Events versus commands](08-events-versus-commands.ipynb): events for everyone,
   commands for one handler; Kafka has no per-key version check, so two writers can lose an
   update.
-- 09 - Capstone (here): a design of keys, partitions and groups, checked on both backends.
+- 09 - Capstone (here): a design of keys, partitions and groups, checked on both backends;
+  an outbox that keeps each account's order from the database to the topic.
 
 ## Where to go next
 
