@@ -100,6 +100,9 @@ class _Batch(RecordColumns):
         "base_offset",
         "log_append_ms",
         "callbacks",
+        "done",
+        "error",
+        "errbacks",
     )
 
     def __init__(
@@ -120,11 +123,30 @@ class _Batch(RecordColumns):
         self.base_offset: int | None = None
         self.log_append_ms: int | None = None
         self.callbacks: list[tuple[int, Callable]] = []
+        #: acknowledged (or failed): on one broker at once, with replication as ``acks`` asks
+        self.done = False
+        self.error: Exception | None = None
+        self.errbacks: list[Callable] = []
 
     @property
     def nbytes(self) -> int:
         """The batch's size in Kafka's v2 format."""
         return self.batch_size - self.room
+
+    def complete(self) -> None:
+        """The broker acknowledged the batch: its futures resolve, its callbacks run."""
+        self.done = True
+        if self.callbacks:
+            future_for = FutureRecordMetadata
+            for index, cb in self.callbacks:
+                cb(_new_future(future_for, (self, index))._metadata())
+
+    def fail(self, error: Exception) -> None:
+        """The broker refused the batch (or it timed out): its futures raise ``error``."""
+        self.done = True
+        self.error = error
+        for eb in self.errbacks:
+            eb(error)
 
 
 class FutureRecordMetadata(tuple):
@@ -145,19 +167,33 @@ class FutureRecordMetadata(tuple):
 
     @property
     def is_done(self) -> bool:
-        return self._batch.base_offset is not None
+        return self._batch.done
 
     def succeeded(self) -> bool:
-        return self.is_done
+        return self._batch.done and self._batch.error is None
 
     def failed(self) -> bool:
-        return False
+        return self._batch.error is not None
+
+    @property
+    def exception(self) -> Exception | None:
+        return self._batch.error
 
     def get(self, timeout: float | None = None) -> RecordMetadata:
-        """The record's partition and offset; sends its batch now if it is still waiting."""
+        """The record's partition and offset; sends its batch now if it is still waiting.
+
+        With replication and ``acks='all'`` the batch may wait for the ISR: simulated time
+        passes until it is acknowledged or fails. A failed batch raises its error.
+        """
         batch = self[0]
-        if batch.base_offset is None:
-            batch.producer._send_batch(batch)
+        if not batch.done:
+            if batch.base_offset is None:
+                batch.producer._send_batch(batch)
+            if not batch.done:
+                cluster = batch.producer._cluster
+                cluster.advance_to(cluster.now_ms + 10 * 60_000, until=lambda: batch.done)
+        if batch.error is not None:
+            raise batch.error
         return self._metadata()
 
     def _metadata(self) -> RecordMetadata:
@@ -178,7 +214,8 @@ class FutureRecordMetadata(tuple):
     ) -> FutureRecordMetadata:
         """Call ``fn(*args, record_metadata, **kwargs)`` when the record is in the log."""
         if self.is_done:
-            fn(*args, self._metadata(), **kwargs)
+            if self._batch.error is None:
+                fn(*args, self._metadata(), **kwargs)
         else:
             self._batch.callbacks.append((self._index, lambda md: fn(*args, md, **kwargs)))
         return self
@@ -186,7 +223,16 @@ class FutureRecordMetadata(tuple):
     def add_errback(
         self, fn: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> FutureRecordMetadata:
-        """Errbacks never fire in the simulator: a record accepted by ``send()`` is never lost."""
+        """Call ``fn(*args, exception, **kwargs)`` if the broker refuses the record.
+
+        On one broker that never happens; with replication, ``acks='all'`` can fail
+        (NotEnoughReplicasError) and a partition without a running leader refuses writes.
+        """
+        batch = self._batch
+        if batch.error is not None:
+            fn(*args, batch.error, **kwargs)
+        elif not batch.done:
+            batch.errbacks.append(lambda error: fn(*args, error, **kwargs))
         return self
 
 
@@ -227,6 +273,15 @@ class _KeyPartitions(dict):
         return partition
 
 
+def _acks(value: Any) -> int:
+    """kafka-python's ``acks`` (0, 1, 'all' or -1) as the protocol's -1, 0 or 1."""
+    if value in ("all", -1, "-1"):
+        return -1
+    if value in (0, 1, "0", "1"):
+        return int(value)
+    raise KafkaConfigurationError(f"acks must be 0, 1 or 'all', got {value!r}")
+
+
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "bootstrap_servers": "simkafka",
     "client_id": None,
@@ -246,6 +301,28 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "max_in_flight_requests_per_connection": 5,
     "retry_backoff_ms": 100,
 }
+
+
+def _describe_partition(log: Any) -> dict:
+    """A partition as kafka-python's describe_topics gives it (leader -1: none)."""
+    part = log.replicated
+    if part is None:
+        return {
+            "partition_index": log.partition,
+            "leader_id": 1,
+            "replica_nodes": [1],
+            "isr_nodes": [1],
+            "error_code": 0,
+        }
+    return {
+        "partition_index": log.partition,
+        "leader_id": -1 if part.leader is None else part.leader,
+        "leader_epoch": part.leader_epoch,
+        "replica_nodes": list(part.replicas),
+        "isr_nodes": list(part.isr),
+        "eligible_leader_replicas": list(part.elr),
+        "error_code": 0,
+    }
 
 
 class SimProducer(_Closable):
@@ -298,6 +375,7 @@ class SimProducer(_Closable):
         self._key_serializer = self.config["key_serializer"]
         self._value_serializer = self.config["value_serializer"]
         self._batch_size = self.config["batch_size"]
+        self._acks = _acks(self.config["acks"])
         self._max_request_size = self.config["max_request_size"]
         # The partitioner whose keyed partitions are remembered per key (not round-robin's).
         memo = self._partitioner is not None and self._partitioner.name != "round_robin"
@@ -481,6 +559,26 @@ class SimProducer(_Closable):
                 f"topic {batch.tp.topic!r} was deleted before this producer's batch was sent"
             )
         log = cluster.log(batch.tp)
+        replication = cluster.replication
+        if replication is not None:
+            acks = self._acks
+            try:
+                replication.check_produce(batch.tp, acks)
+            except KafkaError as error:
+                batch.base_offset = -1
+                cluster.record_event(
+                    "produce_failed",
+                    topic=batch.tp.topic,
+                    partition=batch.tp.partition,
+                    count=len(batch),
+                    member=self.config["client_id"],
+                    detail=f"acks={acks}: {type(error).__name__}",
+                )
+                if acks == 0:  # fire and forget: the producer never hears of it
+                    batch.complete()
+                else:
+                    batch.fail(error)
+                return
         base, count = log.append_columns(batch, batch.nbytes, cluster.now_ms)
         batch.base_offset = base
         if log.config.message_timestamp_type == "LogAppendTime":
@@ -493,10 +591,13 @@ class SimProducer(_Closable):
             count=count,
             member=self.config["client_id"],
         )
-        if batch.callbacks:
-            future_for = FutureRecordMetadata
-            for index, cb in batch.callbacks:
-                cb(_new_future(future_for, (batch, index))._metadata())
+        if replication is not None:
+            replication.appended(log, base, count)
+            if self._acks == -1 and not replication.wait_for_acks(
+                batch, batch.tp, self.config["request_timeout_ms"]
+            ):
+                return
+        batch.complete()
 
     def flush(self, timeout: float | None = None) -> None:
         """Send every waiting batch now."""
@@ -980,7 +1081,7 @@ class SimConsumer(_Closable):
             log = self._cluster.topics.get(tp.topic)
             if log is None or tp.partition >= len(log):
                 continue
-            if pos is None or pos < log[tp.partition].log_end_offset:
+            if pos is None or pos < log[tp.partition].high_watermark:
                 return True
         return False
 
@@ -1007,7 +1108,7 @@ class SimConsumer(_Closable):
                 pos = self._initial_position(tp, log)
             if pos < log.log_start_offset or pos > log.log_end_offset:
                 pos = self._out_of_range(tp, pos, log)
-            batch = log.read(pos, remaining)
+            batch = log.read(pos, min(remaining, log.high_watermark - pos))
             if not batch:
                 self._positions[tp] = pos
                 continue
@@ -1050,7 +1151,7 @@ class SimConsumer(_Closable):
                 f"{tp}: {why} and auto_offset_reset='none'; seek() to an offset, or use "
                 "auto_offset_reset='earliest' or 'latest'"
             )
-        pos = log.log_start_offset if policy == "earliest" else log.log_end_offset
+        pos = log.log_start_offset if policy == "earliest" else log.high_watermark
         self._positions[tp] = pos
         self._cluster.record_event(
             "offset_reset",
@@ -1191,7 +1292,7 @@ class SimConsumer(_Closable):
 
     @_requires_open
     def highwater(self, partition: TopicPartition) -> int:
-        return self._cluster.log(TopicPartition(*partition)).log_end_offset
+        return self._cluster.log(TopicPartition(*partition)).high_watermark
 
     def _require_assigned(self, tp: TopicPartition, what: str) -> None:
         if tp not in self._assignment:
@@ -1225,7 +1326,7 @@ class SimConsumer(_Closable):
     @_requires_open
     def seek_to_end(self, *partitions: TopicPartition) -> None:
         for tp in [TopicPartition(*p) for p in partitions] or list(self._assignment):
-            self.seek(tp, self._cluster.log(tp).log_end_offset)
+            self.seek(tp, self._cluster.log(tp).high_watermark)
 
     @_requires_open
     def pause(self, *partitions: TopicPartition) -> None:
@@ -1254,7 +1355,7 @@ class SimConsumer(_Closable):
     def end_offsets(self, partitions: Iterable[TopicPartition], timeout_ms=None):
         self._cluster.drain_producers()
         return {
-            TopicPartition(*tp): self._cluster.log(TopicPartition(*tp)).log_end_offset
+            TopicPartition(*tp): self._cluster.log(TopicPartition(*tp)).high_watermark
             for tp in partitions
         }
 
@@ -1447,16 +1548,7 @@ class SimAdmin(_Closable):
                     "name": name,
                     "error_code": 0,
                     "is_internal": False,
-                    "partitions": [
-                        {
-                            "partition_index": log.partition,
-                            "leader_id": 1,
-                            "replica_nodes": [1],
-                            "isr_nodes": [1],
-                            "error_code": 0,
-                        }
-                        for log in logs
-                    ],
+                    "partitions": [_describe_partition(log) for log in logs],
                 }
             )
         return out
@@ -1600,7 +1692,7 @@ class SimAdmin(_Closable):
             if spec in ("earliest", -2):
                 out[tp] = OffsetAndTimestamp(log.log_start_offset, -1)
             elif spec in ("latest", -1):
-                out[tp] = OffsetAndTimestamp(log.log_end_offset, -1)
+                out[tp] = OffsetAndTimestamp(log.high_watermark, -1)
             else:
                 found = log.offset_for_timestamp(int(spec))
                 out[tp] = OffsetAndTimestamp(*(found or (-1, -1)))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .clients import SimAdmin, SimConsumer, SimProducer
+    from .replication import Replication
 
 #: 2026-01-01T00:00:00Z: simulated time starts here unless told otherwise.
 DEFAULT_START_MS = 1_767_225_600_000
@@ -98,6 +99,10 @@ class SimCluster:
         start_time_ms: int = DEFAULT_START_MS,
         group_initial_rebalance_delay_ms: int = 0,
         log_retention_check_interval_ms: int = 300_000,
+        brokers: int | None = None,
+        broker_session_timeout_ms: int = 9000,
+        replica_lag_time_max_ms: int = 30000,
+        eligible_leader_replicas: bool = True,
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
@@ -111,6 +116,19 @@ class SimCluster:
         self._events: list[tuple] = []
         self._producers: list[SimProducer] = []
         self._client_counter = 0
+        #: brokers, replicas and the controller (``simkafka.replication``), with ``brokers=N``;
+        #: without it the cluster is one broker and every partition has one copy
+        self.replication: Replication | None = None
+        if brokers is not None:
+            from .replication import Replication
+
+            self.replication = Replication(
+                self,
+                brokers,
+                broker_session_timeout_ms=broker_session_timeout_ms,
+                replica_lag_time_max_ms=replica_lag_time_max_ms,
+                eligible_leader_replicas=eligible_leader_replicas,
+            )
 
     # -- the clock ---------------------------------------------------------------------------
     @property
@@ -147,11 +165,17 @@ class SimCluster:
             t = producer._next_linger_deadline()
             if t is not None:
                 times.append(t)
+        if self.replication is not None and not client_timers_only:
+            t = self.replication.next_deadline()
+            if t is not None:
+                times.append(t)
         later = [t for t in times if t > self._now]
         return min(later) if later else None
 
     def _fire_timers(self) -> None:
         self.drain_producers()
+        if self.replication is not None:
+            self.replication.fire_timers()
         self.coordinator.fire_timers()
         while self._now >= self._next_retention_check:
             self._run_retention()
@@ -230,10 +254,12 @@ class SimCluster:
                 f"replication factor must be at least 1, got {replication_factor}: "
                 "use replication_factor=1"
             )
-        if replication_factor not in (1, -1):
+        if self.replication is not None:
+            self.replication.check_replication_factor(replication_factor)
+        elif replication_factor not in (1, -1):
             raise InvalidReplicationFactorError(
                 f"replication factor {replication_factor} is larger than the 1 broker "
-                "available: use replication_factor=1"
+                "available: use replication_factor=1 (or SimCluster(brokers=3) for replicas)"
             )
         return TopicConfig.from_kafka(config)
 
@@ -248,6 +274,8 @@ class SimCluster:
         topic_config = self.validate_new_topic(name, partitions, replication_factor, config)
         self.topic_configs[name] = topic_config
         self.topics[name] = [PartitionLog(name, p, topic_config) for p in range(partitions)]
+        if self.replication is not None:
+            self.replication.add_topic(name, range(partitions), replication_factor, config)
         self.record_event("topic_created", topic=name, count=partitions, detail=str(config or {}))
         # Consumers learn of new topics from metadata; the simulator refreshes it at once.
         self._tell_producers(name)
@@ -258,6 +286,8 @@ class SimCluster:
         self.drain_producers(force=True)
         del self.topics[name]
         del self.topic_configs[name]
+        if self.replication is not None:
+            self.replication.remove_topic(name)
         self._tell_producers(name)
         self.record_event("topic_deleted", topic=name)
         self.coordinator.metadata_changed({name})
@@ -271,7 +301,10 @@ class SimCluster:
                 f"(Kafka never removes partitions), got {total}"
             )
         config = self.topic_configs[name]
-        logs.extend(PartitionLog(name, p, config) for p in range(len(logs), total))
+        before = len(logs)
+        logs.extend(PartitionLog(name, p, config) for p in range(before, total))
+        if self.replication is not None:
+            self.replication.add_partitions(name, range(before, total))
         self._tell_producers(name)
         self.record_event("partitions_added", topic=name, count=total)
         self.coordinator.metadata_changed({name})
@@ -306,6 +339,51 @@ class SimCluster:
     def partition_counts(self, topics: set[str] | list[str]) -> dict[str, int]:
         """``{topic: partition count}`` for the topics that exist (a missing one has none)."""
         return {t: len(self.topics[t]) for t in sorted(topics) if t in self.topics}
+
+    # -- brokers (with SimCluster(brokers=N): simkafka.replication) ---------------------------
+    def _replication(self, what: str) -> Replication:
+        if self.replication is None:
+            raise IllegalArgumentError(
+                f"{what}: this SimCluster is one broker; model brokers with SimCluster(brokers=3)"
+            )
+        return self.replication
+
+    def stop_broker(self, broker_id: int, *, kill: bool = False) -> None:
+        """Stop a broker: a controlled shutdown (its leaderships move first), or ``kill``."""
+        self.drain_producers()
+        self._replication("stop_broker").stop_broker(broker_id, kill=kill)
+        self._fire_timers()
+
+    def start_broker(self, broker_id: int) -> None:
+        """Start a stopped broker again: it catches up, and rejoins the ISR when it has."""
+        self._replication("start_broker").start_broker(broker_id)
+        self._fire_timers()
+
+    def pause_broker(self, broker_id: int) -> None:
+        """Freeze a broker (as SIGSTOP, or a long GC pause): it stops fetching and heartbeating."""
+        self.drain_producers()
+        self._replication("pause_broker").pause_broker(broker_id)
+
+    def resume_broker(self, broker_id: int) -> None:
+        """Thaw a paused broker."""
+        self._replication("resume_broker").resume_broker(broker_id)
+        self._fire_timers()
+
+    def replicas(self, topic: str) -> pd.DataFrame:
+        """One row per partition: leader, leader epoch, replicas, ISR, ELR, high watermark."""
+        self._logs(topic)
+        self.drain_producers()
+        return self._replication("replicas").frame(topic)
+
+    def replica_logs(self, topic: str) -> pd.DataFrame:
+        """One row per replica: its broker, that broker's state, its log end offset, in ISR."""
+        self._logs(topic)
+        self.drain_producers()
+        return self._replication("replica_logs").replica_logs(topic)
+
+    def brokers(self) -> pd.DataFrame:
+        """One row per broker: id, state (up, down, paused), fenced by the controller."""
+        return self._replication("brokers").brokers_frame()
 
     # -- clients -----------------------------------------------------------------------------
     def producer(self, **config: Any) -> SimProducer:

@@ -149,3 +149,27 @@ class GroupIdNotFoundError(BrokerResponseError):
 class FencedInstanceIdError(BrokerResponseError):
     errno = 82
     message = "FENCED_INSTANCE_ID"
+
+
+class NotLeaderForPartitionError(BrokerResponseError):
+    errno = 6
+    message = "NOT_LEADER_OR_FOLLOWER"
+
+
+class RequestTimedOutError(BrokerResponseError):
+    errno = 7
+    message = "REQUEST_TIMED_OUT"
+
+
+class NotEnoughReplicasError(BrokerResponseError):
+    """acks=all refused: the ISR is smaller than min.insync.replicas (nothing was appended)."""
+
+    errno = 19
+    message = "NOT_ENOUGH_REPLICAS"
+
+
+class NotEnoughReplicasAfterAppendError(BrokerResponseError):
+    """acks=all: appended, but the ISR shrank below min.insync.replicas before it completed."""
+
+    errno = 20
+    message = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"

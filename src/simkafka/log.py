@@ -239,6 +239,10 @@ class TopicConfig:
     segment_bytes: int = 1024 * 1024 * 1024
     segment_ms: int = 7 * 24 * 3600 * 1000
     message_timestamp_type: str = "CreateTime"
+    #: acks=all needs this many in-sync replicas (``simkafka.replication``)
+    min_insync_replicas: int = 1
+    #: whether a replica outside the ISR may become leader, losing records
+    unclean_leader_election_enable: str = "false"
 
     #: Kafka topic config names this class accepts, mapped to field names.
     NAMES = {
@@ -247,6 +251,8 @@ class TopicConfig:
         "segment.bytes": "segment_bytes",
         "segment.ms": "segment_ms",
         "message.timestamp.type": "message_timestamp_type",
+        "min.insync.replicas": "min_insync_replicas",
+        "unclean.leader.election.enable": "unclean_leader_election_enable",
         "cleanup.policy": None,
     }
 
@@ -277,6 +283,13 @@ class TopicConfig:
                     )
                 values[attr] = raw
                 continue
+            if attr == "unclean_leader_election_enable":
+                if str(raw).lower() not in ("true", "false"):
+                    raise InvalidConfigurationError(
+                        f"unclean.leader.election.enable must be true or false, not {raw!r}"
+                    )
+                values[attr] = str(raw).lower()
+                continue
             try:
                 values[attr] = int(raw)  # type: ignore[call-overload]
             except (TypeError, ValueError):
@@ -295,6 +308,10 @@ class TopicConfig:
             raise InvalidConfigurationError(
                 f"segment.bytes={self.segment_bytes} is below Kafka's minimum of "
                 f"{MIN_SEGMENT_BYTES} (1 MiB); to see segments roll sooner, lower segment.ms"
+            )
+        if self.min_insync_replicas < 1:
+            raise InvalidConfigurationError(
+                f"min.insync.replicas must be at least 1, got {self.min_insync_replicas}"
             )
         if self.segment_ms < 1:
             raise InvalidConfigurationError(f"segment.ms must be at least 1, got {self.segment_ms}")
@@ -327,11 +344,19 @@ class PartitionLog:
         self.segments: list[Segment] = [Segment(base_offset=0, created_ms=0)]
         self._bases: list[int] = [0]
         self.log_start_offset = 0
+        #: the partition's replicas (a ``replication.PartitionReplicas``) on a replicated cluster
+        self.replicated = None
 
     @property
     def log_end_offset(self) -> int:
         """The offset the next appended record will get (the high watermark on one broker)."""
         return self.segments[-1].next_offset
+
+    @property
+    def high_watermark(self) -> int:
+        """Consumers read below this offset: the log end on one broker; with replication, the
+        offset every in-sync replica has (set by ``simkafka.replication``)."""
+        return self.log_end_offset if self.replicated is None else self.replicated.high_watermark
 
     @property
     def size_bytes(self) -> int:
@@ -487,6 +512,36 @@ class PartitionLog:
         del self._bases[:count]
         self.log_start_offset = self.segments[0].base_offset
         return deleted
+
+    def truncate_to(self, offset: int) -> None:
+        """Drop every record at ``offset`` and after (a follower truncating to its new leader).
+
+        Whole segments after it go; the segment holding ``offset`` is cut, its bytes scaled to
+        the records it keeps (a cut batch has no exact v2 size).
+
+        >>> log = PartitionLog("accounts", 0, TopicConfig())
+        >>> log.append([(None, b"a", [], 1), (None, b"b", [], 2), (None, b"c", [], 3)], now_ms=3)
+        (0, 3)
+        >>> log.truncate_to(1)
+        >>> log.log_end_offset, [r.value for r in log.all_records()]
+        (1, [b'a'])
+        """
+        if offset >= self.log_end_offset:
+            return
+        offset = max(offset, self.log_start_offset)
+        while len(self.segments) > 1 and self.segments[-1].base_offset >= offset:
+            self.segments.pop()
+            self._bases.pop()
+        seg = self.segments[-1]
+        keep = offset - seg.base_offset
+        if keep < len(seg):
+            seg.size_bytes = seg.size_bytes * keep // len(seg)
+            del seg.timestamps[keep:], seg.keys[keep:], seg.values[keep:]
+            seg.headers = {i: h for i, h in seg.headers.items() if i < keep}
+            seg.nulls = sum(
+                k is None or v is None for k, v in zip(seg.keys, seg.values, strict=True)
+            )
+            seg.largest_timestamp = max(seg.timestamps, default=-1)
 
     def delete_records_before(self, offset: int) -> None:
         """Move the log start offset forward (the admin DeleteRecords call), dropping whole segments."""
