@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 NODES ?= 1
 CLUSTER := $(if $(filter 3,$(NODES)),kafka-cluster)
 
-.PHONY: env lab student notebooks test test-sim brokers-up brokers-down brokers-status bench fidelity figures lint clean
+.PHONY: env lab student notebooks test test-sim brokers-up brokers-down brokers-status bench bench-brokers fidelity figures lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "simkafka needs Python 3.11 or newer: install it, or run make PYTHON=python3.11 ...")'
@@ -68,6 +68,12 @@ browser-deps: env
 
 bench: env
 	$(VPY) benchmarks/run.py
+
+# The article's claims on the real brokers (about 3 minutes, millions of records; not in make
+# test): throughput as Kafka's log and a RabbitMQ queue grow, and bytes kept per reader. Saves
+# src/simkafka/data/broker-claims.json, which notebooks 06 and 07 plot. Needs both brokers up.
+bench-brokers: env
+	$(VPY) benchmarks/brokers.py
 
 # Every experiment on the simulator and on the real Kafka, side by side (starts Kafka if needed).
 fidelity: env

@@ -498,13 +498,19 @@ class SimQueue:
         return df
 
     def queues(self) -> pd.DataFrame:
-        """One row per queue: ready and unacknowledged messages, consumers, flags."""
+        """One row per queue: ready and unacknowledged messages, consumers, flags, and
+        ``message_bytes``: the sum of the bodies of its ready and unacknowledged messages, as
+        RabbitMQ counts it (``rabbitmqctl list_queues name message_bytes``): each queue
+        counts its own copy of a message that a fanout exchange routed to several."""
         import pandas as pd
 
         unacked: dict[str, int] = {}
+        unacked_bytes: dict[str, int] = {}
         for ch in self._channels.values():
             for u in ch._unacked.values():
                 unacked[u.queue.name] = unacked.get(u.queue.name, 0) + 1
+                size = len(u.message.body)
+                unacked_bytes[u.queue.name] = unacked_bytes.get(u.queue.name, 0) + size
         rows = [
             (
                 q.name,
@@ -514,6 +520,7 @@ class SimQueue:
                 q.durable,
                 q.exclusive,
                 q.auto_delete,
+                sum(len(m.body) for m in q.ready) + unacked_bytes.get(q.name, 0),
             )
             for q in self._queues.values()
         ]
@@ -527,6 +534,7 @@ class SimQueue:
                 "durable",
                 "exclusive",
                 "auto_delete",
+                "message_bytes",
             ],
         )
 

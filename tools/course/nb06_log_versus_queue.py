@@ -232,7 +232,91 @@ for _ in range(2):
     ),
     md(
         """
-## 4. Kafka 4.x and queues: share groups
+## 4. One copy, or a copy per queue
+
+The article says: *Kafka keeps one copy; RabbitMQ copies the message to every subscriber's
+queue.* Section 2 showed the behaviour; here we count the bytes. One topic read by N
+consumer groups, against one fanout exchange bound to N queues, with the same messages:
+2,000 of 1,000 bytes each.
+
+On the simulator first: `sim_bytes_per_reader` (from `simkafka.claims`) reads one topic with
+N groups and asks the partition's size in Kafka's format; it binds N queues to a fanout
+exchange and sums `message_bytes` from `SimQueue.queues()`, the figure RabbitMQ reports
+(the sum of the message bodies a queue holds). **Predict:** how do the two grow with N?
+"""
+    ),
+    golden(
+        """
+from simkafka.claims import sim_bytes_per_reader
+
+print(sim_bytes_per_reader(range(1, 9), records=2000, size=1000).to_string(index=False))
+"""
+    ),
+    md(
+        """
+The log stays at 2.1 MB, whatever the number of groups: a group keeps only its committed
+offsets (one number per partition, in Kafka's `__consumer_offsets` topic). The queues hold
+2 MB of bodies each: 16 MB for 8 readers.
+
+`make bench-brokers` measured the same on the real brokers, from their own figures: Kafka's
+DescribeLogDirs (the topic's size on disk), and RabbitMQ's `rabbitmqctl list_queues name
+messages message_bytes memory` and `rabbitmq-diagnostics memory_breakdown`. It saved the
+results with the machine and versions; the plot reads that file, so it needs no broker:
+"""
+    ),
+    shown(
+        """
+from simkafka.claims import load_results, plot_bytes_per_reader, table
+
+results = load_results()
+plot_bytes_per_reader(results)
+"""
+    ),
+    shown(
+        """
+kafka_kept = table(results, "kafka_bytes_per_reader")[["readers", "stored_bytes"]]
+rabbit_kept = table(results, "rabbitmq_bytes_per_reader")
+kept = kafka_kept.merge(rabbit_kept.drop(columns=["records", "value_bytes"]), on="readers")
+print(kept.rename(columns={"stored_bytes": "kafka_log_bytes"}).to_string(index=False))
+"""
+    ),
+    md(
+        """
+Kafka: one log, the same size for 1 reader or 8. RabbitMQ reports `message_bytes` N times
+over, and each queue's own memory (`queue_memory`: the queue process, with an entry for
+every message it holds) grows with N as well. But the node's *binary* memory, where message
+bodies live, grew by about one copy whatever N was: RabbitMQ (Erlang) shares a large body
+between the queues it was routed to, and each queue keeps a reference and its own
+bookkeeping. So the claim holds for what each queue costs and what the broker reports, and
+is too strong for the bodies themselves, in memory. The difference that matters is the one
+of section 2: a queue's copy is gone once acknowledged, the log's stays for every group and
+for replay.
+
+To measure it yourself (both brokers; a few seconds, small sizes):
+"""
+    ),
+    code(
+        """
+from simkafka.environment import broker_notice
+
+notice = broker_notice("kafka") or broker_notice("rabbitmq")
+if notice:
+    print(notice)
+else:
+    from simkafka.brokers import kafka_bootstrap, rabbitmq_url
+    from simkafka.claims import kafka_bytes_per_reader, rabbitmq_bytes_per_reader
+
+    live_kafka = kafka_bytes_per_reader(kafka_bootstrap(), readers=[1, 2, 4], records=500)
+    live_rabbit = rabbitmq_bytes_per_reader(rabbitmq_url(), readers=[1, 2, 4], records=500)
+    print(live_kafka.to_string(index=False))
+    print(live_rabbit.to_string(index=False))
+""",
+        KAFKA,
+        RABBITMQ,
+    ),
+    md(
+        """
+## 5. Kafka 4.x and queues: share groups
 
 Kafka 4.x adds a second kind of group, the **share group** (KIP-932, "Queues for Kafka"):
 consumers of a share group take records from the same partitions cooperatively, without
@@ -251,6 +335,8 @@ groups are a later topic.
 - Competing consumers share one queue's work; a crash requeues unacknowledged messages and
   the order seen can change. A Kafka group keeps order per partition.
 - The simulator and the real brokers give the same deliveries.
+- Bytes: a topic is one log whatever the number of groups; RabbitMQ counts a copy per
+  queue (`message_bytes`), and each queue keeps its own entry per message.
 
 **Next:** [07 - retention and replay](07-retention-and-replay.ipynb): how long a log keeps
 its records, and how a group reads them again.

@@ -380,6 +380,67 @@ simulator's admin takes `"earliest"`, kafka-python's takes `OffsetSpec.EARLIEST`
     ),
     md(
         """
+## 7. Does a long log slow Kafka down?
+
+Kafka keeps everything until retention deletes it, so a topic may hold millions of records.
+The article claims that *Kafka's performance does not depend on how much is already
+stored*. Why it should: a producer appends to the end of the active segment, and a consumer
+reads from an offset it knows, found through the segment's sparse offset index; neither
+looks at the older segments. A RabbitMQ queue, by contrast, is built to be short: it holds
+what is not yet consumed, and a deep queue is a sign of trouble.
+
+`make bench-brokers` measured it on the real brokers: batches of 500,000 records of 100
+bytes produced to and consumed from one partition (confluent-kafka) as the log held 0, 1 and
+5 million records; and batches of 50,000 messages published to and consumed (with acks)
+from one classic queue (pika) holding 0, 100,000 and 1 million messages. Three runs each; the
+plot shows the median. It reads the saved results, so it needs no broker:
+"""
+    ),
+    shown(
+        """
+from simkafka.claims import load_results, plot_throughput, table
+
+results = load_results()
+plot_throughput(results)
+"""
+    ),
+    shown(
+        """
+for name in ("kafka_throughput", "rabbitmq_throughput"):
+    rates = table(results, name)[["stored", "produce_per_s", "consume_per_s", "produce_runs"]]
+    print(name)
+    print(rates.to_string(index=False))
+"""
+    ),
+    md(
+        """
+Regenerate the results on your machine with `make bench-brokers` (about 3 minutes, both
+brokers running; it loads about 7 million records and deletes its topic and queue at the
+end), then re-run these cells.
+
+Read the two panels separately: the clients differ (librdkafka in C for Kafka, pika in pure
+Python for RabbitMQ), so the heights compare clients as much as brokers. What each panel
+shows is whether its own line stays flat as what is stored grows. A small version runs here
+if Kafka is up (a few seconds):
+"""
+    ),
+    kafka(
+        """
+from simkafka.environment import broker_notice
+
+notice = broker_notice("kafka")
+if notice:
+    print(notice)
+else:
+    from simkafka.brokers import kafka_bootstrap
+    from simkafka.claims import kafka_throughput
+
+    live = kafka_throughput(kafka_bootstrap(), stored=(0, 500_000), batch=100_000, repeats=1)
+    print(live[["stored", "produce_per_s", "consume_per_s"]].to_string(index=False))
+"""
+    ),
+    md(
+        """
 ## Recap
 
 - A partition's log is a list of segments. Retention deletes **whole segments**, oldest
@@ -393,6 +454,8 @@ simulator's admin takes `"earliest"`, kafka-python's takes `OffsetSpec.EARLIEST`
 - To go back, reset a **stopped** group's offsets with the admin
   (`alter_group_offsets`, `reset_group_offsets`), or `seek` in a running member. Either way
   the service processes those events twice, so it must be idempotent.
+- Producing and consuming cost the same whether the log holds nothing or millions of
+  records: Kafka touches only the end of the log and the offsets it reads.
 
 **Next:** [08 - Events versus commands](08-events-versus-commands.ipynb): what belongs in a
 Kafka topic, and why Kafka is not an event store.
