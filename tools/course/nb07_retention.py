@@ -390,7 +390,7 @@ looks at the older segments. A RabbitMQ queue, by contrast, is built to be short
 what is not yet consumed, and a deep queue is a sign of trouble.
 
 `make bench-brokers` measured it on the real brokers: batches of 500,000 records of 100
-bytes produced to and consumed from one partition (confluent-kafka) as the log held 0, 1 and
+bytes produced to and consumed from one partition (confluent-kafka) as the log held 0, 1.5 and
 5 million records; and batches of 50,000 messages published to and consumed (with acks)
 from one classic queue (pika) holding 0, 100,000 and 1 million messages. Three runs each; the
 plot shows the median. It reads the saved results, so it needs no broker:

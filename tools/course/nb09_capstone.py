@@ -502,10 +502,16 @@ def thousands(frame, column):
     return " / ".join(f"{v / 1000:,.0f}k" for v in frame[column])
 
 
+def levels(frame):
+    return " / ".join(f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v else "0"
+                      for v in frame["stored"])  # fmt: skip
+
+
 print("3. throughput as stored data grows (notebook 07):")
-print(f"   Kafka, 0 / 1M / 5M records in the log: produce {thousands(kafka_rates, 'produce_per_s')}"
-      f", consume {thousands(kafka_rates, 'consume_per_s')} per second")  # fmt: skip
-print(f"   RabbitMQ, 0 / 100k / 1M messages queued: publish "
+print(f"   Kafka, {levels(kafka_rates)} records in the log: produce "
+      f"{thousands(kafka_rates, 'produce_per_s')}, consume "
+      f"{thousands(kafka_rates, 'consume_per_s')} per second")  # fmt: skip
+print(f"   RabbitMQ, {levels(rabbit_rates)} messages queued: publish "
       f"{thousands(rabbit_rates, 'produce_per_s')}, consume "
       f"{thousands(rabbit_rates, 'consume_per_s')} per second")  # fmt: skip
 kafka_kept = table(saved, "kafka_bytes_per_reader").set_index("readers")
