@@ -18,7 +18,11 @@ from simkafka.brokers import brokers_required
 from simkafka.environment import broker_notice
 
 #: Cell tag -> broker name as ``broker_notice`` knows it.
-BROKER_TAGS = {"requires-kafka": "kafka", "requires-rabbitmq": "rabbitmq"}
+BROKER_TAGS = {
+    "requires-kafka": "kafka",
+    "requires-rabbitmq": "rabbitmq",
+    "requires-kafka-cluster": "kafka-cluster",
+}
 
 
 def cell_tags(item: pytest.Item) -> list[str]:

@@ -26,7 +26,9 @@ def _host_port(url: str) -> str:
 _GATES: dict[str, tuple[Callable[[], bool], Callable[[], str]]] = {
     "kafka": (brokers.kafka_available, brokers.kafka_bootstrap),
     "rabbitmq": (brokers.rabbitmq_available, lambda: _host_port(brokers.rabbitmq_url())),
+    "kafka_cluster": (brokers.kafka_cluster_available, brokers.kafka_cluster_bootstrap),
 }
+_HINTS = {"kafka_cluster": "start it with `make brokers-up NODES=3`"}
 _answered: dict[str, bool] = {}
 
 
@@ -37,7 +39,7 @@ def require_broker(name: str) -> None:
         _answered[name] = available()
     if _answered[name]:
         return
-    reason = f"no {name} broker answers at {address()}: {START_HINT}"
+    reason = f"no {name} broker answers at {address()}: {_HINTS.get(name, START_HINT)}"
     if brokers.brokers_required():
         pytest.fail(f"{reason} (SIMKAFKA_REQUIRE_BROKERS is set)", pytrace=False)
     pytest.skip(reason)
@@ -54,6 +56,13 @@ def kafka_bootstrap() -> str:
     """Kafka's bootstrap servers for a test that needs the real broker."""
     require_broker("kafka")
     return brokers.kafka_bootstrap()
+
+
+@pytest.fixture
+def kafka_cluster_bootstrap() -> str:
+    """The three-node cluster's bootstrap servers, for a test that stops and starts its nodes."""
+    require_broker("kafka_cluster")
+    return brokers.kafka_cluster_bootstrap()
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ def test_cluster_node_is_the_launchers_node(services: dict[str, Any], name: str)
         "transaction.state.log.min.isr",
         "broker.session.timeout.ms",
         "replica.lag.time.max.ms",
+        "auto.leader.rebalance.enable",
         "auto.create.topics.enable",
     ):
         variable = "KAFKA_" + key.upper().replace(".", "_")

@@ -34,7 +34,16 @@ BROKERS: dict[str, tuple[str, str, str]] = {
     "rabbitmq": ("RabbitMQ", "pika", "pika"),
 }
 
+#: Optional brokers: asked for by name only (notebook 10's three-node cluster), never listed
+#: by check_environment.
+OPTIONAL_BROKERS: dict[str, tuple[str, str, str]] = {
+    "kafka-cluster": ("Kafka cluster", "kafka", "kafka-python"),
+}
+
 START_HINT = "start it with `make brokers-up` (or `docker compose up -d`)"
+CLUSTER_START_HINT = (
+    "start it with `make brokers-up NODES=3` (or `docker compose --profile cluster up -d`)"
+)
 INSTALL_HINT = "install it with `pip install -e '.[real]'` (make env does)"
 #: In the browser (JupyterLite's Pyodide) there are no sockets, so no broker can be reached.
 BROWSER_HINT = (
@@ -45,7 +54,7 @@ BROWSER_HINT = (
 
 def _check_name(broker: str) -> str:
     name = broker.strip().lower()
-    if name not in BROKERS:
+    if name not in BROKERS and name not in OPTIONAL_BROKERS:
         raise ValueError(f"unknown broker {broker!r}: use one of {', '.join(BROKERS)}")
     return name
 
@@ -61,6 +70,10 @@ def broker_address(broker: str) -> str:
     True
     """
     name = _check_name(broker)
+    if name == "kafka-cluster":
+        return os.environ.get("SIMKAFKA_KAFKA_CLUSTER_BOOTSTRAP") or ",".join(
+            f"127.0.0.1:{19090 + n}" for n in (1, 2, 3)
+        )
     try:
         from simkafka import brokers
     except ImportError:  # no usable socket module (a browser sandbox): the launcher cannot load
@@ -81,6 +94,10 @@ def _answers(broker: str, address: str, timeout: float) -> bool:
 
         if broker == "kafka":
             return brokers.kafka_available(address, timeout=timeout)
+        if broker == "kafka-cluster":  # every node: the experiments stop one of them
+            return all(
+                brokers.kafka_available(server, timeout=timeout) for server in address.split(",")
+            )
         host, _, port = address.rpartition(":")
         return brokers.rabbitmq_available(host.strip("[]"), int(port), timeout=timeout)
     except Exception:  # no sockets at all (Pyodide), a malformed address: not running
@@ -102,12 +119,13 @@ def broker_notice(broker: str, *, address: str | None = None, timeout: float = 2
     ValueError: unknown broker 'redis': use one of kafka, rabbitmq
     """
     name = _check_name(broker)
-    title, module, package = BROKERS[name]
+    title, module, package = {**BROKERS, **OPTIONAL_BROKERS}[name]
     if sys.platform == "emscripten":
         return f"{title}: not reachable from the browser - {BROWSER_HINT}"
     where = address or broker_address(name)
     if not _answers(name, where, timeout):
-        return f"{title}: not running at {where} - {START_HINT}"
+        hint = CLUSTER_START_HINT if name == "kafka-cluster" else START_HINT
+        return f"{title}: not running at {where} - {hint}"
     if importlib.util.find_spec(module) is None:
         return f"{title}: running at {where}, but {package} is not installed - {INSTALL_HINT}"
     return None

@@ -22,6 +22,8 @@ __all__ = [
     "brokers_required",
     "kafka_available",
     "kafka_bootstrap",
+    "kafka_cluster_available",
+    "kafka_cluster_bootstrap",
     "rabbitmq_available",
     "rabbitmq_url",
 ]
@@ -37,6 +39,20 @@ def brokers_required() -> bool:
 def kafka_bootstrap() -> str:
     """Where tests and notebooks find Kafka: $SIMKAFKA_KAFKA_BOOTSTRAP, else 127.0.0.1:9092."""
     return os.environ.get("SIMKAFKA_KAFKA_BOOTSTRAP") or f"{kafka.LOOPBACK}:{kafka.PORT}"
+
+
+def kafka_cluster_bootstrap() -> str:
+    """Where the three-node cluster is: $SIMKAFKA_KAFKA_CLUSTER_BOOTSTRAP, else its three nodes."""
+    from simkafka.brokers import kafka_cluster
+
+    return os.environ.get("SIMKAFKA_KAFKA_CLUSTER_BOOTSTRAP") or kafka_cluster.bootstrap()
+
+
+def kafka_cluster_available(timeout: float = 2.0) -> bool:
+    """Whether every node of the three-node cluster answers (notebook 10 stops one of them)."""
+    return all(
+        kafka_available(server, timeout=timeout) for server in kafka_cluster_bootstrap().split(",")
+    )
 
 
 def rabbitmq_url() -> str:

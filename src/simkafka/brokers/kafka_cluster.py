@@ -8,8 +8,9 @@ pid file) under ``<home>/kafka-<KAFKA_VERSION>-cluster/node-<n>``; the three are
 with one shared cluster id. The jars are the single-node launcher's (downloaded once).
 
 For teaching, failures are noticed faster than Kafka's defaults: ``broker.session.timeout.ms``
-is 3000 (default 9000) and ``replica.lag.time.max.ms`` 5000 (default 30000). Internal topics
-have replication factor 3 and min ISR 2, as in production.
+is 3000 (default 9000) and ``replica.lag.time.max.ms`` 5000 (default 30000), and
+``auto.leader.rebalance.enable`` is false (leadership moves only when an experiment moves it).
+Internal topics have replication factor 3 and min ISR 2, as in production.
 
 ``stop_node(n)`` sends SIGTERM (a controlled shutdown: leadership moves at once) or, with
 ``kill=True``, SIGKILL (the controller notices after the session timeout);
@@ -161,6 +162,9 @@ def node_properties(node: int, data_dir: Path) -> dict[str, str]:
         "broker.session.timeout.ms": str(BROKER_SESSION_TIMEOUT_MS),
         "broker.heartbeat.interval.ms": str(BROKER_HEARTBEAT_INTERVAL_MS),
         "replica.lag.time.max.ms": str(REPLICA_LAG_TIME_MAX_MS),
+        # Leadership moves only when an experiment moves it (Kafka's default: the preferred
+        # replica takes it back at a check every 300 s, at a moment no lesson can predict).
+        "auto.leader.rebalance.enable": "false",
     }
 
 
