@@ -415,7 +415,7 @@ for name in ("kafka_throughput", "rabbitmq_throughput"):
     md(
         """
 Regenerate the results on your machine with `make bench-brokers` (about 3 minutes, both
-brokers running; it loads about 7 million records and deletes its topic and queue at the
+brokers running; it loads about 6.5 million records and deletes its topic and queue at the
 end), then re-run these cells.
 
 Read the two panels separately: the clients differ (librdkafka in C for Kafka, pika in pure
