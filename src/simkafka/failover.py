@@ -127,6 +127,32 @@ class RealReplicatedCluster(RealCluster):
         ]
         return replicas_frame(rows)
 
+    def replica_logs(self, topic: str) -> pd.DataFrame:
+        """SimCluster's per-replica table; a real cluster tells no follower's log end offset
+        (``log_end_offset`` is unknown), and a node is ``up`` if it answers."""
+        import pandas as pd
+
+        replicas = self.replicas(topic)
+        rows = [
+            (
+                int(row.partition),
+                broker,
+                "up" if self._nodes._answers(broker, 0.5) else "down",
+                None,
+                str(row.leader) != "<NA>" and broker == int(row.leader),
+                broker in row.isr,
+                row.high_watermark,
+            )
+            for row in replicas.itertuples()
+            for broker in row.replicas
+        ]
+        frame = pd.DataFrame(
+            rows,
+            columns=["partition", "broker", "state", "log_end_offset", "leader", "in_isr", "hw"],
+        )
+        frame["log_end_offset"] = frame["log_end_offset"].astype("Int64")
+        return frame
+
     def _end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
         from kafka import KafkaConsumer
         from kafka.structs import TopicPartition as KTP
@@ -241,6 +267,27 @@ def _read(cluster: Any, topic: str) -> list[str]:
     return got
 
 
+class _Timeline:
+    """What happened when, in milliseconds since the experiment began (simulated, or real)."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.sim = isinstance(cluster, SimCluster)
+        self.began = self.now()
+        self.rows: list[tuple[int, str]] = []
+
+    def now(self) -> int:
+        return self.cluster.now_ms if self.sim else int(time.monotonic() * 1000)
+
+    def mark(self, event: str) -> None:
+        self.rows.append((self.now() - self.began, event))
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=["time_ms", "event"])
+
+
 def _timed(timings: dict[str, int], key: str, cluster: Any, action: Callable[[], Any]) -> None:
     """Run ``action`` and keep how long it took: simulated milliseconds, or real ones."""
     began, wall = cluster.now_ms, time.monotonic()
@@ -268,6 +315,7 @@ def leader_failover(backend: Any = "sim", *, records: int = 3) -> pd.DataFrame:
         topic = _topic(cluster, "failover-payments", **{"min.insync.replicas": "2"})
         first, _, _ = _state(cluster, topic)
         timings: dict[str, int] = {}
+        timeline = _Timeline(cluster)
         rows = []
         written = 0
 
@@ -288,17 +336,22 @@ def leader_failover(backend: Any = "sim", *, records: int = 3) -> pd.DataFrame:
             )
 
         row("start")
+        timeline.mark("leader stopped")
         _timed(timings, "stop_leader", cluster, lambda: cluster.stop_broker(first))
         timings["leader_moved"] = _wait(
             cluster, lambda: _state(cluster, topic)[0] not in (None, first)
         )
+        timeline.mark("leader moved")
         row("leader stopped")
+        timeline.mark("old leader started")
         _timed(timings, "start_old_leader", cluster, lambda: cluster.start_broker(first))
         timings["isr_healed"] = _wait(cluster, lambda: len(_state(cluster, topic)[1]) == 3)
+        timeline.mark("ISR healed")
         row("old leader started")
         survived = _read(cluster, topic) == [f"p-{i}" for i in range(written)]
     frame = pd.DataFrame(rows, columns=list(FAILOVER_COLUMNS))
     frame.attrs["timings_ms"] = timings
+    frame.attrs["timeline"] = timeline.frame()
     frame.attrs["summary"] = {"acknowledged": written, "all_survived": survived}
     return frame
 
@@ -323,6 +376,7 @@ def min_insync_writes(backend: Any = "sim") -> pd.DataFrame:
         follower = next(b for b in (1, 2, 3) if b not in leaders)
         rows = []
         timings: dict[str, int] = {}
+        timeline = _Timeline(cluster)
 
         def write(step: str, n: int, acks: Any, value: str) -> None:
             result = _send(cluster, topics[n], value, acks)
@@ -331,19 +385,23 @@ def min_insync_writes(backend: Any = "sim") -> pd.DataFrame:
 
         write("all up", 2, "all", "a-0")
         write("all up", 3, "all", "a-0")
+        timeline.mark("follower stopped")
         _timed(timings, "stop_follower", cluster, lambda: cluster.stop_broker(follower))
         _wait(cluster, lambda: all(len(_state(cluster, t)[1]) == 2 for t in topics.values()))
         write("one follower down", 2, "all", "a-1")
         write("one follower down", 3, "all", "a-1")
         write("one follower down", 3, 1, "o-2")
+        timeline.mark("follower started")
         _timed(timings, "start_follower", cluster, lambda: cluster.start_broker(follower))
         timings["isr_healed"] = _wait(
             cluster, lambda: all(len(_state(cluster, t)[1]) == 3 for t in topics.values())
         )
+        timeline.mark("ISR healed")
         write("follower back", 2, "all", "a-3")
         write("follower back", 3, "all", "a-3")
     frame = pd.DataFrame(rows, columns=list(MIN_ISR_COLUMNS))
     frame.attrs["timings_ms"] = timings
+    frame.attrs["timeline"] = timeline.frame()
     return frame
 
 
@@ -362,11 +420,13 @@ def acks_one_loss(backend: Any = "sim", *, lost: int = 2) -> pd.DataFrame:
         leader, isr, _ = _state(cluster, topic)
         followers = [b for b in isr if b != leader]
         timings: dict[str, int] = {}
+        timeline = _Timeline(cluster)
         sent = [("a-0", "all", _send(cluster, topic, "a-0", "all") == "ok")]
         # One producer that knows the leader before the followers freeze: a new one would ask
         # a frozen node for metadata and wait.
         producer = cluster.producer(acks=1, retries=0, request_timeout_ms=5000, max_block_ms=5000)
         producer.partitions_for(topic)
+        timeline.mark("followers paused")
         for f in followers:
             cluster.pause_broker(f)
         cluster.advance(QUIET_MS)
@@ -377,20 +437,26 @@ def acks_one_loss(backend: Any = "sim", *, lost: int = 2) -> pd.DataFrame:
             except KafkaError:
                 sent.append((f"o-{i}", "1", False))
         producer.close(timeout=5)
+        timeline.mark("leader killed")
         _timed(timings, "kill_leader", cluster, lambda: cluster.stop_broker(leader, kill=True))
         for f in followers:
             cluster.resume_broker(f)
+        timeline.mark("followers resumed")
         timings["leader_moved"] = _wait(
             cluster, lambda: _state(cluster, topic)[0] not in (None, leader)
         )
+        timeline.mark("leader moved")
+        timeline.mark("old leader started")
         _timed(timings, "start_old_leader", cluster, lambda: cluster.start_broker(leader))
         timings["isr_healed"] = _wait(cluster, lambda: len(_state(cluster, topic)[1]) == 3)
+        timeline.mark("ISR healed")
         kept = set(_read(cluster, topic))
     frame = pd.DataFrame(
         [(value, acks, acked, value in kept) for value, acks, acked in sent],
         columns=list(LOSS_COLUMNS),
     )
     frame.attrs["timings_ms"] = timings
+    frame.attrs["timeline"] = timeline.frame()
     return frame
 
 

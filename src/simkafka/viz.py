@@ -53,6 +53,8 @@ __all__ = [
     "panels",
     "partition_logs",
     "rebalance_timeline",
+    "replica_logs",
+    "failover_timeline",
     "retention",
 ]
 
@@ -1434,4 +1436,139 @@ def log_versus_queue(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     _legend_outside(axes[0], handles, title="key (account)")
     axes[-1].set_xlabel("delivery order (#n: the n-th event published; ↻ redelivered)")
     axes[-1].xaxis.get_major_locator().set_params(integer=True)
+    return fig
+
+
+# -- replication (notebook 10) ---------------------------------------------------------------
+#: Replica states, one colour each: the leader, a follower in the ISR, one out of it.
+REPLICA_COLORS = {"leader": "#0072B2", "in sync": "#56B4E9", "out of sync": "#DDDDDD"}
+
+
+def replica_logs(frame: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Each partition's replicas on their brokers: a log strip per replica, the high watermark.
+
+    ``frame``: ``cluster.replica_logs(topic)`` (``partition, broker, state, log_end_offset,
+    leader, in_isr, hw``) from SimCluster or failover.RealReplicatedCluster. A strip is as
+    long as that replica's log (a real cluster does not tell a follower's, so its strip stops
+    at the high watermark, open-ended); the leader's is dark, in-sync followers' light, and
+    replicas out of the ISR grey; the dashed line is the high watermark, below which
+    consumers read. A broker that is down or paused says so.
+    """
+    from matplotlib.patches import Patch
+
+    _check_columns(
+        frame,
+        ("partition", "broker", "state", "log_end_offset", "leader", "in_isr", "hw"),
+        "replica_logs",
+        "from cluster.replica_logs(topic) on SimCluster(brokers=3) or RealReplicatedCluster",
+    )
+    rows = frame.sort_values(["partition", "broker"]).reset_index(drop=True)
+    fig, ax = _figure(ax, width=8.0, height=0.55 * len(rows) + 1.4)
+    ends = [v for v in rows["log_end_offset"].tolist() + rows["hw"].tolist() if _known(v)]
+    span = max(ends, default=0) or 1
+    labels = []
+    for y, row in enumerate(rows.itertuples()):
+        kind = "leader" if row.leader else "in sync" if row.in_isr else "out of sync"
+        known = _known(row.log_end_offset)
+        length = row.log_end_offset if known else (row.hw if _known(row.hw) else 0)
+        ax.barh(
+            y,
+            length,
+            height=0.6,
+            color=REPLICA_COLORS[kind],
+            edgecolor="black" if row.leader else "#666666",
+            linewidth=1.6 if row.leader else 0.6,
+            hatch="" if known else "//",
+            gid=f"replica-{row.partition}-{row.broker}",
+        )
+        note = f"LEO {row.log_end_offset}" if known else "LEO ?"
+        if row.state != "up":
+            note += f" ({row.state})"
+        ax.text(length + span * 0.01, y, note, va="center", fontsize="small")
+        if _known(row.hw):
+            ax.plot([row.hw, row.hw], [y - 0.4, y + 0.4], color="#D55E00", linestyle="--", gid="hw")
+        role = "leader" if row.leader else "follower"
+        labels.append(f"p{row.partition} broker {row.broker} ({role})")
+    ax.set_yticks(range(len(rows)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, span * 1.25)
+    ax.set_xlabel("offset")
+    ax.set_title("Replicas and the high watermark (dashed): consumers read below it", loc="left")
+    handles = [Patch(facecolor=c, edgecolor="#666666", label=k) for k, c in REPLICA_COLORS.items()]
+    handles.append(matplotlib.lines.Line2D([], [], color="#D55E00", linestyle="--", label="HW"))
+    _legend_outside(ax, handles, title="replica")
+    _fit_width(fig, ax)
+    return fig
+
+
+def _known(value: Any) -> bool:
+    return value is not None and str(value) not in ("<NA>", "nan", "None")
+
+
+#: Timeline events that open and close a shaded stretch: (start events, end event, label, colour).
+FAILOVER_SPANS = (
+    (("leader stopped", "leader killed"), "leader moved", "no leader", "#D55E00"),
+    (("followers paused",), "followers resumed", "followers frozen", "#999999"),
+    (("leader stopped", "leader killed", "follower stopped"), "ISR healed", "ISR short", "#E69F00"),
+)
+
+
+def failover_timeline(
+    timelines: Mapping[str, pd.DataFrame] | pd.DataFrame, *, ax: Axes | None = None
+) -> Figure:
+    """A failover step by step: each event on a time axis, shaded while there is no leader,
+    while followers are frozen and while the ISR is short, one lane per backend.
+
+    ``timelines``: an experiment's ``frame.attrs["timeline"]`` (``time_ms, event``) from
+    ``simkafka.failover``, or ``{"simulator": ..., "Kafka": ...}`` to compare backends.
+    """
+    from matplotlib.patches import Patch
+
+    lanes = {"": timelines} if not isinstance(timelines, Mapping) else dict(timelines)
+    for frame in lanes.values():
+        _check_columns(
+            frame,
+            ("time_ms", "event"),
+            "failover_timeline",
+            'a failover experiment\'s attrs["timeline"]',
+        )
+    fig, ax = _figure(ax, width=9.0, height=1.4 + 1.6 * len(lanes))
+    used = {}
+    for lane, frame in enumerate(lanes.values()):
+        t = {e: ms / 1000.0 for ms, e in zip(frame["time_ms"], frame["event"], strict=True)}
+        for level, (starts, end, label, color) in enumerate(FAILOVER_SPANS):
+            begin = min((t[s] for s in starts if s in t), default=None)
+            if begin is None or end not in t:
+                continue
+            ax.broken_barh(
+                [(begin, max(t[end] - begin, 0.02))],
+                (lane - 0.35 + 0.22 * level, 0.2),
+                facecolors=color,
+                gid=f"span-{label}",
+            )
+            used[label] = color
+        # Events at (nearly) the same moment share one tick and one label.
+        moments: list[tuple[float, list[str]]] = []
+        for ms, event in zip(frame["time_ms"], frame["event"], strict=True):
+            x = ms / 1000.0
+            if moments and x - moments[-1][0] < 0.15:
+                moments[-1][1].append(event)
+            else:
+                moments.append((x, [event]))
+        for i, (x, events) in enumerate(moments):
+            ax.plot([x, x], [lane - 0.4, lane + 0.4], color="black", linewidth=0.8, gid="event")
+            ax.text(
+                x,
+                lane - 0.45 - 0.2 * (i % 2),
+                "\n".join(events),
+                fontsize="x-small",
+                ha="center",
+                va="top",
+            )
+    ax.set_yticks(range(len(lanes)), list(lanes))
+    ax.set_ylim(len(lanes) - 0.5, -1.3)
+    ax.set_xlabel("seconds since the experiment began")
+    ax.set_title("Failover timeline", loc="left")
+    _legend_outside(ax, [Patch(facecolor=c, label=k) for k, c in used.items()])
+    _fit_width(fig, ax)
     return fig
