@@ -23,11 +23,13 @@ from .records import (
     RecordMetadata,
     TopicPartition,
 )
+from .share import AcknowledgeType, ShareRecord, SimShareConsumer, configure_share_group
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ASSIGNORS",
+    "AcknowledgeType",
     "EVENT_COLUMNS",
     "PARTITIONERS",
     "ConsumerRecord",
@@ -41,6 +43,9 @@ __all__ = [
     "SimConsumer",
     "SimProducer",
     "SimQueue",
+    "ShareRecord",
+    "SimShareConsumer",
+    "configure_share_group",
     "BasicProperties",
     "topic_matches",
     "TopicPartition",

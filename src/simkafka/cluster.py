@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .clients import SimAdmin, SimConsumer, SimProducer
     from .replication import Replication
+    from .share import ShareGroups, SimShareConsumer
 
 #: 2026-01-01T00:00:00Z: simulated time starts here unless told otherwise.
 DEFAULT_START_MS = 1_767_225_600_000
@@ -119,6 +120,8 @@ class SimCluster:
         #: brokers, replicas and the controller (``simkafka.replication``), with ``brokers=N``;
         #: without it the cluster is one broker and every partition has one copy
         self.replication: Replication | None = None
+        #: the share groups (``simkafka.share``), made at the first share consumer
+        self.share_groups: ShareGroups | None = None
         if brokers is not None:
             from .replication import Replication
 
@@ -165,6 +168,10 @@ class SimCluster:
             t = producer._next_linger_deadline()
             if t is not None:
                 times.append(t)
+        if self.share_groups is not None:
+            t = self.share_groups.next_deadline()
+            if t is not None:
+                times.append(t)
         if self.replication is not None and not client_timers_only:
             t = self.replication.next_deadline()
             if t is not None:
@@ -177,6 +184,8 @@ class SimCluster:
         if self.replication is not None:
             self.replication.fire_timers()
         self.coordinator.fire_timers()
+        if self.share_groups is not None:
+            self.share_groups.fire_timers()
         while self._now >= self._next_retention_check:
             self._run_retention()
             self._next_retention_check += self.retention_check_interval_ms
@@ -399,6 +408,12 @@ class SimCluster:
         from .clients import SimConsumer
 
         return SimConsumer(self, *topics, **config)
+
+    def share_consumer(self, *topics: str, **config: Any) -> SimShareConsumer:
+        """A share-group member (KIP-932), shaped like confluent-kafka's ShareConsumer."""
+        from .share import SimShareConsumer
+
+        return SimShareConsumer(self, *topics, **config)
 
     def admin(self, **config: Any) -> SimAdmin:
         """An admin client with kafka-python's KafkaAdminClient method names."""

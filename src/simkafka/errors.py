@@ -173,3 +173,11 @@ class NotEnoughReplicasAfterAppendError(BrokerResponseError):
 
     errno = 20
     message = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+
+
+class InvalidRecordStateError(BrokerResponseError):
+    """A share-group acknowledgement for a record this member no longer holds (its lock
+    expired, or it was released): another member may have it now."""
+
+    errno = 121
+    message = "INVALID_RECORD_STATE"
