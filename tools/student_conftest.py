@@ -17,6 +17,7 @@ import pytest
 HIDDEN = {
     "SIMKAFKA_KAFKA_BOOTSTRAP": "127.0.0.1:1",
     "SIMKAFKA_RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:2/%2F",
+    "SIMKAFKA_KAFKA_CLUSTER_BOOTSTRAP": "127.0.0.1:3,127.0.0.1:4,127.0.0.1:5",
 }
 
 

@@ -74,10 +74,10 @@ class RealReplicatedCluster(RealCluster):
     """
 
     def __init__(self, bootstrap: str | None = None, **kw: Any) -> None:
-        from .brokers import kafka_cluster
+        from .brokers import kafka_cluster, kafka_cluster_bootstrap
 
         self._nodes = kafka_cluster
-        super().__init__(bootstrap or kafka_cluster.bootstrap(), **kw)
+        super().__init__(bootstrap or kafka_cluster_bootstrap(), **kw)
         self._stopped: set[int] = set()
         self._paused: set[int] = set()
         self._offsets: Any = None

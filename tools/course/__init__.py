@@ -26,6 +26,7 @@ SOLUTION = "solution"
 EXERCISE = "exercise"
 KAFKA = "requires-kafka"
 RABBITMQ = "requires-rabbitmq"
+KAFKA_CLUSTER = "requires-kafka-cluster"
 
 
 def md(text: str) -> nbformat.NotebookNode:
@@ -54,6 +55,12 @@ def shown(text: str) -> nbformat.NotebookNode:
 def kafka(text: str) -> nbformat.NotebookNode:
     """A cell that needs the real Kafka: it must check ``broker_notice("kafka")`` first."""
     return code(text, KAFKA)
+
+
+def kafka_cluster(text: str) -> nbformat.NotebookNode:
+    """A cell that needs the three-node cluster: it must check
+    ``broker_notice("kafka-cluster")`` first."""
+    return code(text, KAFKA_CLUSTER)
 
 
 def rabbitmq(text: str) -> nbformat.NotebookNode:
