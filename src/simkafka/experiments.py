@@ -693,7 +693,9 @@ def _competing_side(mq: Any, events: list[tuple[str, str]]) -> tuple[list[dict],
     return rows, {"left_after_reading": int(left), "replay_possible": replayed}
 
 
-def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) -> pd.DataFrame:
+def log_versus_queue(
+    backend: Backend, queue: Any = None, n_events: int = 12, *, share_group: bool = False
+) -> pd.DataFrame:
     """The same account events through a Kafka log and through RabbitMQ queues.
 
     The auth service publishes ``n_events`` user-account events keyed by account id:
@@ -708,6 +710,10 @@ def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) ->
       gets the next message only after acking its last, so they take turns. ``first`` crashes
       (``channel.crash()``) holding its third message unacked; the broker requeues it and
       ``second`` gets it with ``redelivered=True``, after a newer one: the order changes.
+    * ``kafka-share-group`` (with ``share_group=True``): Kafka's own queue, a share group
+      (KIP-932) with the same two competing members and the same crash: the record is
+      redelivered (``delivery_count`` 2), and yet a new consumer group can still replay the
+      whole log (:func:`simkafka.sharing.share_side`).
 
     ``cluster`` and ``queue`` are backends (``queue=None``: the kind matching ``cluster``), or
     ``log_versus_queue("sim")`` / ``log_versus_queue("real")`` opens (and cleans up) a
@@ -742,6 +748,10 @@ def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) ->
         log_rows, log_facts, _ = _log_side(kafka, events)
         fan_rows, fan_facts = _fanout_side(mq, events)
         comp_rows, comp_facts = _competing_side(mq, events)
+        if share_group:
+            from .sharing import share_side
+
+            share_rows, share_facts = share_side(kafka, events)
     parts = {
         "kafka": (log_rows, ("groups-service", "audit-service", "replay")),
         "rabbitmq-fanout": (
@@ -750,6 +760,14 @@ def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) ->
         ),
         "rabbitmq-competing": (comp_rows, ("first", "second")),
     }
+    facts = {
+        "kafka": log_facts,
+        "rabbitmq-fanout": fan_facts,
+        "rabbitmq-competing": comp_facts,
+    }
+    if share_group:
+        parts["kafka-share-group"] = (share_rows, ("first", "second"))
+        facts["kafka-share-group"] = share_facts
     produced = pd.DataFrame({"key": [k for k, _ in events], "value": [e for _, e in events]})
     rows, summary, check = [], {}, {}
     for system, (got, readers) in parts.items():
@@ -772,7 +790,7 @@ def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) ->
                 columns=["key", "value"],
             )
 
-        if system == "rabbitmq-competing":  # the consumers share the work: check them together
+        if system in ("rabbitmq-competing", "kafka-share-group"):  # sharing: check together
             check[system] = _check_counts(produced, seen(got))
         else:
             for reader in readers:
@@ -786,16 +804,11 @@ def log_versus_queue(backend: Backend, queue: Any = None, n_events: int = 12) ->
         )
         summary[system] = {
             "copies_per_reader": {reader: seqs.get(reader, 0) for reader in readers},
-            "left_after_reading": {
-                "kafka": log_facts["left_after_reading"],
-                "rabbitmq-fanout": fan_facts["left_after_reading"],
-                "rabbitmq-competing": comp_facts["left_after_reading"],
-            }[system],
+            "left_after_reading": facts[system]["left_after_reading"],
             "replay_possible": {
                 "kafka": seqs.get("replay", 0) == n_events,
                 "rabbitmq-fanout": seqs.get(fan_facts["late_reader"], 0) > 0,
-                "rabbitmq-competing": comp_facts["replay_possible"],
-            }[system],
+            }.get(system, facts[system].get("replay_possible")),
             "order_kept": in_order,
         }
     frame = pd.DataFrame(rows, columns=LOG_VERSUS_QUEUE_COLUMNS)

@@ -684,6 +684,25 @@ class RealCluster:
         self._clients.append(consumer)
         return consumer
 
+    def share_consumer(self, *topics: str, **config: Any) -> Any:
+        """A share-group member: confluent-kafka's ShareConsumer (kafka-python has none), in
+        :class:`simkafka.real_share.RealShareConsumer`'s SimShareConsumer shape."""
+        from .real_share import RealShareConsumer
+
+        self._check_open()
+        consumer = RealShareConsumer(self.bootstrap, *topics, **config)
+        self._groups.add(consumer.group_id)
+        self._clients.append(consumer)
+        return consumer
+
+    def alter_share_group_config(self, group_id: str, configs: dict[str, Any]) -> None:
+        """Set a share group's configs (see :func:`simkafka.share.configure_share_group`)."""
+        from .real_share import alter_share_group_config
+
+        self._check_open()
+        self._groups.add(group_id)
+        alter_share_group_config(self.bootstrap, group_id, configs)
+
     def _internal_admin(self) -> RealAdmin:
         if self._admin is None or self._admin._client._closed:
             from kafka.admin import KafkaAdminClient

@@ -1,0 +1,149 @@
+"""Share-group experiments on both backends: what must agree does (every record processed,
+the redelivery counts, no partition exclusivity)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from simkafka import AcknowledgeType, SimCluster, configure_share_group
+from simkafka.errors import BrokerNotAvailableError, InvalidConfigurationError
+from simkafka.experiments import log_versus_queue
+from simkafka.real import RealCluster
+from simkafka.sharing import (
+    acknowledgements,
+    crash_redelivery,
+    lock_expiry,
+    must_agree,
+    real_broker_share_version,
+    work_sharing,
+)
+
+
+def _agree(run, real_cluster):
+    simulated = must_agree(run(SimCluster(seed=0)))
+    real = must_agree(run(real_cluster))
+    assert simulated.equals(real), f"\nsimulator:\n{simulated}\nreal:\n{real}"
+    return simulated
+
+
+def test_a_share_group_spreads_one_partition_over_every_member():
+    frame = work_sharing("sim", n_events=12, members=3)
+    summary = frame.attrs["summary"]
+    assert summary["consumer-group"]["members_per_partition"] == {0: 1}
+    assert summary["share-group"]["members_per_partition"] == {0: 3}
+    assert summary["share-group"]["processed_once"]
+
+
+def test_two_partitions_three_members_every_member_works_partitions_shared():
+    frame = work_sharing("sim", n_events=12, members=3, partitions=2)
+    summary = frame.attrs["summary"]["share-group"]
+    assert summary["members_with_work"] == 3
+    assert summary["members_per_partition"] == {0: 2, 1: 2}  # ceil(3 / 2) members each
+
+
+def test_the_released_record_is_archived_at_the_delivery_count_limit():
+    frame = acknowledgements("sim", delivery_count_limit=3)
+    assert frame[frame.offset == 1]["delivery_count"].tolist() == [1, 2, 3]
+    assert frame.attrs["summary"]["archived_after"] == 3
+
+
+def test_a_crash_redelivers_exactly_the_unacknowledged_records():
+    frame = crash_redelivery("sim", n_events=8, held=4, accepted=2)
+    assert frame.attrs["summary"]["redelivered"] == [2, 3]
+    assert frame.attrs["summary"]["processed"] == 8
+
+
+def test_lock_expiry_waits_the_lock_on_the_simulated_clock():
+    frame = lock_expiry("sim", lock_ms=20_000)
+    assert frame[frame.member == "patient"]["after_ms"].tolist() == [20_000] * 3
+
+
+def test_log_versus_queue_gains_a_share_group_column():
+    frame = log_versus_queue("sim", n_events=6, share_group=True)
+    share = frame[frame.system == "kafka-share-group"]
+    assert set(share.reader) == {"first", "second"}
+    assert share.redelivered.sum() == 1
+    summary = frame.attrs["summary"]["kafka-share-group"]
+    assert summary["replay_possible"] and summary["left_after_reading"] == 6
+    assert frame.attrs["check"]["kafka-share-group"]["lost"] == 0
+
+
+def test_missing_broker_is_one_line():
+    with pytest.raises(BrokerNotAvailableError, match="not reachable at 127.0.0.1:1"):
+        from simkafka.real_share import RealShareConsumer
+
+        RealShareConsumer("127.0.0.1:1", "t", group_id="g")
+
+
+# -- the real broker --------------------------------------------------------------------------
+@pytest.mark.kafka
+def test_the_broker_has_share_groups_enabled(kafka_bootstrap):
+    """Kafka 4.3.1 formatted by the launcher finalizes share.version=1: no launcher flag."""
+    assert real_broker_share_version(kafka_bootstrap) == 1
+
+
+@pytest.mark.kafka
+def test_work_sharing_agrees_with_the_broker(kafka_bootstrap):
+    with RealCluster(kafka_bootstrap) as cluster:
+        facts = _agree(lambda c: work_sharing(c, n_events=12, members=3), cluster)
+    assert facts.attrs["summary"]["share-group.members_per_partition"] == "{0: 3}"
+
+
+@pytest.mark.kafka
+def test_acknowledgements_agree_with_the_broker(kafka_bootstrap):
+    with RealCluster(kafka_bootstrap) as cluster:
+        simulated = acknowledgements(SimCluster())
+        real = acknowledgements(cluster)
+    assert simulated.equals(real)
+
+
+@pytest.mark.kafka
+def test_crash_redelivery_agrees_with_the_broker(kafka_bootstrap):
+    with RealCluster(kafka_bootstrap) as cluster:
+        _agree(crash_redelivery, cluster)
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_lock_expiry_agrees_with_the_broker(kafka_bootstrap):
+    """About 20 s: the broker's minimum lock is 15 s (group.share.min.record.lock.duration.ms)."""
+    with RealCluster(kafka_bootstrap) as cluster:
+        _agree(lock_expiry, cluster)
+
+
+@pytest.mark.kafka
+def test_the_broker_refuses_a_lock_below_its_minimum_as_the_simulator_does(kafka_bootstrap):
+    with RealCluster(kafka_bootstrap) as cluster:
+        group = cluster.group_name("bounds")
+        with pytest.raises(InvalidConfigurationError, match="group.share.min.record.lock"):
+            configure_share_group(cluster, group, {"share.record.lock.duration.ms": 1000})
+    with pytest.raises(InvalidConfigurationError, match="group.share.min.record.lock"):
+        configure_share_group(SimCluster(), "bounds", {"share.record.lock.duration.ms": 1000})
+
+
+@pytest.mark.kafka
+def test_real_share_consumer_cleans_up_its_group(kafka_bootstrap):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RealCluster that cannot clean up warns
+        with RealCluster(kafka_bootstrap) as cluster:
+            topic = cluster.topic_name("cleanup")
+            from simkafka.clients import NewTopic
+
+            cluster.admin().create_topics([NewTopic(topic, 1, 1)])
+            group = cluster.group_name("cleanup")
+            configure_share_group(cluster, group, {"share.auto.offset.reset": "earliest"})
+            producer = cluster.producer()
+            producer.send(topic, value=b"x").get()
+            member = cluster.share_consumer(
+                topic, group_id=group, share_acknowledgement_mode="explicit"
+            )
+            got = []
+            for _ in range(40):
+                got = member.poll(timeout=0.5)
+                if got:
+                    break
+            assert [r.value for r in got] == [b"x"]
+            member.acknowledge(got[0], AcknowledgeType.ACCEPT)
+            assert set(member.commit_sync().values()) == {None}
