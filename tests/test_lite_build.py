@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,12 @@ def staged(cdn: bool) -> tuple[dict, dict, Path]:
 def test_offline_build_ships_what_the_kernel_loads_and_names_no_other_host() -> None:
     lock, settings, pyodide = staged(cdn=False)
     assert settings["disablePyPIFallback"] is True
-    for name in ("micropip", "ipython", "jedi", "simkafka", "comm", "ipywidgets"):
+    for name in ("micropip", "ipython", "jedi", "simkafka", "comm", "ipywidgets", "fastavro"):
         wheel = pyodide / lock[name]["file_name"]
         assert wheel.exists(), f"{name} is not in the site"
         assert build_lite.sha256(wheel) == lock[name]["sha256"], f"{name}: sha256 not rewritten"
     assert not any("://" in entry["file_name"] for entry in lock.values())
-    assert lock["simkafka"]["depends"] == []  # pandas cannot load offline
+    assert lock["simkafka"]["depends"] == ["fastavro"]  # pandas cannot load offline
     assert lock["simkafka"]["imports"] == ["simkafka"]
     assert not (pyodide / lock["numpy"]["file_name"]).exists()
 
@@ -55,7 +56,23 @@ def test_deploy_build_loads_the_rest_from_pyodides_cdn() -> None:
     for name in ("numpy", "pandas", "matplotlib"):
         assert lock[name]["file_name"].startswith(cdn), lock[name]["file_name"]
     assert (pyodide / lock["ipython"]["file_name"]).exists()  # shipped, not from the CDN
-    assert lock["simkafka"]["depends"] == ["pandas"]
+    assert lock["simkafka"]["depends"] == ["pandas", "fastavro"]
+
+
+@pytest.mark.slow
+def test_fastavro_ships_as_its_own_pure_python_fallback() -> None:
+    """The wheel the site gives Pyodide: no compiled module, tagged pure, and each compiled
+    module's pure-Python twin there (fastavro imports ``_read_py`` when ``_read`` is absent)."""
+    version = build_lite.PURE_FALLBACK_WHEELS["fastavro"][0]
+    wheel = build_lite.pure_fallback_wheel("fastavro", version, build_lite.WORK / "wheels")
+    assert wheel.name == f"fastavro-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        wheel_meta = archive.read(f"fastavro-{version}.dist-info/WHEEL").decode()
+    assert not [n for n in names if n.endswith((".so", ".pyd"))]
+    for module in ("_read", "_write", "_schema", "_validation"):
+        assert f"fastavro/{module}_py.py" in names
+    assert "Tag: py3-none-any" in wheel_meta and "Root-Is-Purelib: true" in wheel_meta
 
 
 def test_pyodide_pins_agree() -> None:

@@ -14,11 +14,17 @@ numpy, pandas and matplotlib load from there when a notebook imports them.
 
 simkafka, ipywidgets and comm are added to the lock, so `import simkafka` in any notebook
 loads the wheel by itself; they are also on the site's piplite index (`%pip install simkafka`).
+
+fastavro (notebook 01's Avro cells) is compiled and has no Pyodide build, but it ships a
+pure-Python twin of each compiled module and imports the twin when the compiled one is absent.
+The build takes fastavro's Linux wheel from PyPI, leaves out the compiled modules, and tags the
+rest as a pure-Python wheel; simkafka's lock entry depends on it, so it loads with simkafka.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import email.parser
 import hashlib
 import json
@@ -43,6 +49,8 @@ EXTRA_WHEELS = {
     "comm": ("0.2.3", ["comm"], []),
     "ipywidgets": ("8.1.9", ["ipywidgets"], ["comm", "ipython", "traitlets"]),
 }
+#: Compiled packages used in their own pure-Python fallback: name -> (version, import names).
+PURE_FALLBACK_WHEELS = {"fastavro": ("1.13.1", ["fastavro"])}
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 #: Files of the npm package the browser never loads.
 NPM_ONLY = {"package.json", "README.md", "console.html", "console-v2.html"}
@@ -110,6 +118,54 @@ def pip_download(requirements: list[str], dest: Path) -> None:
         "--platform", "any", "--dest", str(dest), *requirements,
     ]  # fmt: skip
     subprocess.run(command, check=True)
+
+
+def pure_fallback_wheel(name: str, version: str, cache: Path) -> Path:
+    """``name``'s wheel without its compiled modules, tagged py3-none-any (made once, cached).
+
+    For a package that imports a pure-Python twin of each compiled module it lacks (fastavro's
+    ``_read_py`` for ``_read``, ...). Its source is PyPI's wheel for CPython 3.11 on Linux; the
+    ``.py`` files are the same in every platform's wheel.
+    """
+    stem = re.sub(r"[-_.]+", "_", name).lower()
+    out = cache / f"{stem}-{version}-py3-none-any.whl"
+    if out.exists():
+        return out
+    linux = cache / "linux"
+    if not has_wheel(linux, name, version):
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+            "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+            "--platform", "manylinux2014_x86_64", "--dest", str(linux), f"{name}=={version}",
+        ]  # fmt: skip
+        subprocess.run(command, check=True)
+    record = []
+    partial = out.with_suffix(".part")
+    with zipfile.ZipFile(find_wheel(linux, name, version)) as src, zipfile.ZipFile(
+        partial, "w", zipfile.ZIP_DEFLATED
+    ) as dst:
+        for info in src.infolist():
+            path = info.filename
+            compiled = path.endswith((".so", ".pyd")) or path.split("/")[0].endswith(".libs")
+            if compiled or path.endswith((".dist-info/RECORD", ".c", ".pyx")):
+                continue
+            data = src.read(path)
+            if path.endswith(".dist-info/WHEEL"):
+                lines = [
+                    line
+                    for line in data.decode().splitlines()
+                    if not line.startswith(("Tag:", "Root-Is-Purelib:"))
+                ]
+                data = "\n".join([*lines, "Root-Is-Purelib: true", "Tag: py3-none-any", ""])
+                data = data.encode()
+            dst.writestr(path, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append(f"{path},sha256={digest.decode()},{len(data)}")
+        dist_info = f"{stem}-{version}.dist-info/RECORD"
+        record.append(f"{dist_info},,")
+        dst.writestr(dist_info, "\n".join(record) + "\n")
+    partial.rename(out)
+    return out
 
 
 def find_wheel(folder: Path, name: str, version: str) -> Path:
@@ -215,6 +271,12 @@ def stage(cdn: bool) -> Path:
             shutil.copy2(wheel, folder / wheel.name)
         packages[name] = lock_entry(wheel, name, version, imports, depends)
         local.add(name)
+    for name, (version, imports) in PURE_FALLBACK_WHEELS.items():
+        wheel = pure_fallback_wheel(name, version, cache)
+        for folder in (pyodide_dir, pypi):
+            shutil.copy2(wheel, folder / wheel.name)
+        packages[name] = lock_entry(wheel, name, version, imports, [])
+        local.add(name)
 
     ours = simkafka_wheel(WORK / "dist")
     shutil.copy2(ours, pyodide_dir / ours.name)
@@ -230,6 +292,7 @@ def stage(cdn: bool) -> Path:
         depends = [n for n in needs if n in local]
         if absent := sorted(set(needs) - set(depends)):
             log(f"offline: simkafka's {', '.join(absent)} cannot load here (make lite LITE_CDN=1)")
+    depends += list(PURE_FALLBACK_WHEELS)
     version = ours.name.split("-")[1]
     packages["simkafka"] = lock_entry(ours, "simkafka", version, ["simkafka"], depends)
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, sort_keys=True))

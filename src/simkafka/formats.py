@@ -13,8 +13,9 @@ the simulator's) ``value_serializer`` / ``value_deserializer``:
   Avro's schema resolution fills added fields from their defaults and follows renames
   through ``aliases``.
 
-fastavro is imported only when an Avro function runs (it is compiled; the simulator's core
-does not need it, e.g. in the browser): without it those functions say how to install it.
+fastavro is imported only when an Avro function runs (the simulator's core does not need it).
+In the browser (``make lite``) the site ships fastavro's own pure-Python fallback, which writes
+the same bytes; elsewhere, without fastavro, those functions say how to install it.
 """
 
 from __future__ import annotations
