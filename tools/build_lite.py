@@ -141,9 +141,10 @@ def pure_fallback_wheel(name: str, version: str, cache: Path) -> Path:
         subprocess.run(command, check=True)
     record = []
     partial = out.with_suffix(".part")
-    with zipfile.ZipFile(find_wheel(linux, name, version)) as src, zipfile.ZipFile(
-        partial, "w", zipfile.ZIP_DEFLATED
-    ) as dst:
+    with (
+        zipfile.ZipFile(find_wheel(linux, name, version)) as src,
+        zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             path = info.filename
             compiled = path.endswith((".so", ".pyd")) or path.split("/")[0].endswith(".libs")
