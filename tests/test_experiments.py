@@ -15,6 +15,7 @@ from simkafka import SimCluster, partition_for_key
 from simkafka.experiments import (
     _course_runs,
     _default_runs,
+    _share_runs,
     frames_agree,
     groups_read_everything,
     keyed_routing,
@@ -190,7 +191,7 @@ def test_fidelity_report_agrees_everywhere(kafka_bootstrap, capsys):
     """make fidelity: every experiment of this module and of the course's modules agrees."""
     assert main(["--fidelity", "--bootstrap", kafka_bootstrap]) == 0
     out = capsys.readouterr().out
-    names = [*_default_runs(), *_course_runs()]
+    names = [*_default_runs(), *_course_runs(), *_share_runs()]
     for name in names:
         assert f"{name}: agree" in out, out
     assert f"{len(names)} of {len(names)} experiments agree" in out

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from simkafka import AcknowledgeType, SimCluster, configure_share_group
+from simkafka import SimCluster, configure_share_group
 from simkafka.errors import BrokerNotAvailableError, InvalidConfigurationError
 from simkafka.experiments import log_versus_queue
 from simkafka.real import RealCluster
@@ -17,6 +17,7 @@ from simkafka.sharing import (
     lock_expiry,
     must_agree,
     real_broker_share_version,
+    share_column_facts,
     work_sharing,
 )
 
@@ -68,6 +69,23 @@ def test_log_versus_queue_gains_a_share_group_column():
     summary = frame.attrs["summary"]["kafka-share-group"]
     assert summary["replay_possible"] and summary["left_after_reading"] == 6
     assert frame.attrs["check"]["kafka-share-group"]["lost"] == 0
+    assert list(dict.fromkeys(frame.system))[:2] == ["kafka", "kafka-share-group"]
+
+
+def test_the_share_column_facts_leave_out_the_timing():
+    facts = share_column_facts(log_versus_queue("sim", n_events=12, share_group=True))
+    assert facts["value"].tolist() == ["1", "0", "1"]
+    assert facts.attrs["summary"]["copies_per_reader"] == {"first": 3, "second": 10}
+
+
+def test_the_log_versus_queue_drawing_has_a_fourth_column():
+    from simkafka import viz
+
+    frame = log_versus_queue("sim", n_events=6, share_group=True)
+    fig = viz.log_versus_queue(frame)
+    titles = [ax.get_title(loc="left").splitlines()[0] for ax in fig.axes]
+    assert titles[1] == "Kafka share group (KIP-932): members share one partition"
+    assert len(titles) == 4
 
 
 def test_missing_broker_is_one_line():
@@ -84,25 +102,15 @@ def test_the_broker_has_share_groups_enabled(kafka_bootstrap):
     assert real_broker_share_version(kafka_bootstrap) == 1
 
 
+# work_sharing, acknowledgements and the log_versus_queue column are compared on the broker
+# by the fidelity report (tests/test_experiments.py::test_fidelity_report_agrees_everywhere).
 @pytest.mark.kafka
-def test_work_sharing_agrees_with_the_broker(kafka_bootstrap):
-    with RealCluster(kafka_bootstrap) as cluster:
-        facts = _agree(lambda c: work_sharing(c, n_events=12, members=3), cluster)
-    assert facts.attrs["summary"]["share-group.members_per_partition"] == "{0: 3}"
-
-
-@pytest.mark.kafka
-def test_acknowledgements_agree_with_the_broker(kafka_bootstrap):
-    with RealCluster(kafka_bootstrap) as cluster:
-        simulated = acknowledgements(SimCluster())
-        real = acknowledgements(cluster)
-    assert simulated.equals(real)
-
-
-@pytest.mark.kafka
-def test_crash_redelivery_agrees_with_the_broker(kafka_bootstrap):
-    with RealCluster(kafka_bootstrap) as cluster:
-        _agree(crash_redelivery, cluster)
+def test_crash_redelivery_agrees_with_the_broker_and_cleans_up(kafka_bootstrap):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RealCluster that cannot delete its groups warns
+        with RealCluster(kafka_bootstrap) as cluster:
+            facts = _agree(crash_redelivery, cluster)
+    assert facts.attrs["summary"]["redelivered"] == "[1, 2]"
 
 
 @pytest.mark.kafka
@@ -121,29 +129,3 @@ def test_the_broker_refuses_a_lock_below_its_minimum_as_the_simulator_does(kafka
             configure_share_group(cluster, group, {"share.record.lock.duration.ms": 1000})
     with pytest.raises(InvalidConfigurationError, match="group.share.min.record.lock"):
         configure_share_group(SimCluster(), "bounds", {"share.record.lock.duration.ms": 1000})
-
-
-@pytest.mark.kafka
-def test_real_share_consumer_cleans_up_its_group(kafka_bootstrap):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a RealCluster that cannot clean up warns
-        with RealCluster(kafka_bootstrap) as cluster:
-            topic = cluster.topic_name("cleanup")
-            from simkafka.clients import NewTopic
-
-            cluster.admin().create_topics([NewTopic(topic, 1, 1)])
-            group = cluster.group_name("cleanup")
-            configure_share_group(cluster, group, {"share.auto.offset.reset": "earliest"})
-            producer = cluster.producer()
-            producer.send(topic, value=b"x").get()
-            member = cluster.share_consumer(
-                topic, group_id=group, share_acknowledgement_mode="explicit"
-            )
-            got = []
-            for _ in range(40):
-                got = member.poll(timeout=0.5)
-                if got:
-                    break
-            assert [r.value for r in got] == [b"x"]
-            member.acknowledge(got[0], AcknowledgeType.ACCEPT)
-            assert set(member.commit_sync().values()) == {None}

@@ -65,7 +65,7 @@ def alter_share_group_config(bootstrap: str, group_id: str, configs: Mapping[str
 
     if not kafka_available(bootstrap, timeout=2.0):
         raise not_reachable(bootstrap)
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
     entries = [
         ConfigEntry(k, str(v), incremental_operation=AlterConfigOpType.SET)
         for k, v in configs.items()
@@ -81,7 +81,7 @@ def describe_share_group_config(bootstrap: str, group_id: str) -> dict[str, str]
     """The group's ``share.*`` configs as the broker reports them."""
     from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
     resource = ConfigResource(ResourceType.GROUP, group_id)
     found = admin.describe_configs([resource], request_timeout=10)[resource].result(timeout=10)
     return {k: v.value for k, v in sorted(found.items()) if k.startswith("share.")}

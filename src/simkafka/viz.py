@@ -1307,6 +1307,7 @@ def _replay_phases(frame: pd.DataFrame, ax: Axes | None) -> Figure:
 # -- 7. a log versus a queue -----------------------------------------------------------------
 _SYSTEM_TITLES = {
     "kafka": "Kafka: a log, one group per reader",
+    "kafka-share-group": "Kafka share group (KIP-932): members share one partition",
     "rabbitmq-fanout": "RabbitMQ fanout: a queue per reader",
     "rabbitmq-competing": "RabbitMQ: competing consumers, one queue",
 }
