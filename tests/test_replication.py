@@ -233,6 +233,18 @@ def test_with_elr_off_the_isr_keeps_its_last_member() -> None:
     assert state(cluster)[:3] == (None, [leader], [])
 
 
+def test_a_controlled_shutdown_without_quorum_ends_as_a_crash() -> None:
+    cluster = cluster_with_topic()
+    leader, isr, _, _ = state(cluster)
+    for follower in [r for r in isr if r != leader]:
+        cluster.pause_broker(follower)
+    cluster.stop_broker(leader)
+    killed = cluster.events("broker_killed")
+    assert killed["detail"].tolist() == ["no quorum to shut down with: killed"]
+    assert state(cluster)[0] == leader  # no controller to move leadership
+    assert cluster.brokers().set_index("broker").fenced.sum() == 0
+
+
 def test_no_leader_error_names_the_fix() -> None:
     cluster, _, _ = unclean_setup("false")
     with pytest.raises(NotLeaderForPartitionError, match="has no leader"):

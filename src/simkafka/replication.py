@@ -475,11 +475,19 @@ class Replication:
         controlled = not kill and self.has_quorum()
         b.state = DOWN
         b.last_heartbeat_ms = self.cluster.now_ms
-        b.unclean_shutdown = kill
+        # Without a quorum a controlled shutdown cannot finish: the launcher kills the node
+        # after 30 s, so it ends as a crash.
+        b.unclean_shutdown = not controlled
+        if kill:
+            detail = "SIGKILL"
+        elif controlled:
+            detail = "controlled shutdown"
+        else:
+            detail = "no quorum to shut down with: killed"
         self.cluster.record_event(
-            "broker_killed" if kill else "broker_stopped",
+            "broker_stopped" if controlled else "broker_killed",
             member=f"broker-{broker_id}",
-            detail="SIGKILL" if kill else "controlled shutdown",
+            detail=detail,
         )
         self._quorum_changed()
         if controlled:
