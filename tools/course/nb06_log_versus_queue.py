@@ -323,8 +323,23 @@ consumers of a share group take records from the same partitions cooperatively, 
 owning a partition each, acknowledge each record, and the broker counts delivery attempts,
 like competing consumers on a queue. The records stay in the log (other groups and replay
 still work). It was early access in Kafka 4.0, a preview in 4.1, and is production-ready
-since 4.2. kafka-python (and this course's simulator) speak only consumer groups, so share
-groups are a later topic.
+since 4.2. kafka-python speaks only consumer groups; the simulator models share groups, and
+on the real broker confluent-kafka's `ShareConsumer` drives them. Here is the drawing of
+section 2 with a share group as the second column (notebook
+[11](11-share-groups.ipynb) is all about it):
+"""
+    ),
+    shown(
+        """
+with_share = log_versus_queue("sim", n_events=8, share_group=True)
+fig = viz.log_versus_queue(with_share)
+fig
+"""
+    ),
+    md(
+        """
+The share group's two members split the work and the crashed member's record comes back
+(↻), as with RabbitMQ's competing consumers, yet the log still holds all 8 events for replay.
 
 ## Recap
 
