@@ -129,3 +129,67 @@ def test_the_broker_refuses_a_lock_below_its_minimum_as_the_simulator_does(kafka
             configure_share_group(cluster, group, {"share.record.lock.duration.ms": 1000})
     with pytest.raises(InvalidConfigurationError, match="group.share.min.record.lock"):
         configure_share_group(SimCluster(), "bounds", {"share.record.lock.duration.ms": 1000})
+
+
+_KILLED_MEMBER = r"""
+import sys, time
+from confluent_kafka import ShareConsumer
+c = ShareConsumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[3],
+                   "share.acknowledgement.mode": "explicit", "max.poll.records": 3,
+                   "log_level": 3})
+c.subscribe([sys.argv[2]])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    got = c.poll(0.5)
+    if got:
+        print(" ".join(str(m.offset()) for m in got), flush=True)
+        time.sleep(60)  # holds its records until killed
+"""
+
+
+@pytest.mark.kafka
+def test_a_killed_members_records_come_back_at_once_as_on_the_simulator(kafka_bootstrap):
+    """SIGKILL (a real crash, no LeaveGroup): the broker releases the member's records when
+    its connection drops, long before their 30 s lock, as ``SimShareConsumer.crash()`` does."""
+    import subprocess
+    import sys
+    import time
+
+    from simkafka.clients import NewTopic
+    from simkafka.sharing import _produce_each
+
+    with warnings.catch_warnings():
+        # the killed member stays in the group for its 45 s session: the group cannot be
+        # deleted at the end, and RealCluster warns so
+        warnings.simplefilter("ignore")
+        with RealCluster(kafka_bootstrap, timeout_s=3) as cluster:  # short failed cleanup
+            topic = cluster.topic_name("killed")
+            cluster.admin().create_topics([NewTopic(topic, 1, 1)])
+            group = cluster.group_name("killed")
+            configure_share_group(cluster, group, {"share.auto.offset.reset": "earliest"})
+            _produce_each(cluster, topic, [("acct-0", f"created#{i}") for i in range(3)])
+            child = subprocess.Popen(
+                [sys.executable, "-c", _KILLED_MEMBER, kafka_bootstrap, topic, group],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                held = [int(o) for o in child.stdout.readline().split()]
+                other = cluster.share_consumer(
+                    topic, group_id=group, share_acknowledgement_mode="explicit"
+                )
+                before = [r.offset for _ in range(6) for r in other.poll(timeout=0.5)]
+            finally:
+                child.kill()
+                child.wait(timeout=10)
+            killed_at = time.monotonic()
+            again = []
+            while len(again) < 3 and time.monotonic() - killed_at < 25:
+                for r in other.poll(timeout=0.5):
+                    again.append((r.offset, r.delivery_count))
+                    other.acknowledge(r)
+            waited = time.monotonic() - killed_at
+            other.commit_sync()
+    assert held == [0, 1, 2] and before == []  # the killed member held all three
+    assert again == [(0, 2), (1, 2), (2, 2)]
+    assert waited < 10  # the lock is 30 s: released by the dropped connection, not the lock

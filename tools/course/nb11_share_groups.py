@@ -280,7 +280,7 @@ else:
 | who gets which record | members in strict turns | timing: which member's fetch comes first |
 | what one fetch acquires | record by record, up to `max_poll_records` | whole record batches where it can, so the experiments send one record per batch |
 | the lock expiring | exactly `share.record.lock.duration.ms` later | about 15-16 s for a 15 s lock |
-| a crash | `crash()`: connection gone, records released at once | the member is closed without acknowledging: the broker releases its records as it leaves |
+| a crash | `crash()`: connection gone, records released at once | the experiment closes the member without acknowledging: released as it leaves. A member killed with SIGKILL (tests/test_sharing.py): its records came back 0.5 s after the kill (lock 30 s); the member stayed for its 45 s session |
 | a member joining | at its first poll | about 5 s to the first records |
 
 ## Exercises
