@@ -224,3 +224,58 @@ def test_every_record_ends_accepted_or_archived(acks, members):
     accepted = acked[acked.detail == "accept"]["offset"].tolist()
     assert len(accepted) == len(set(accepted))
     assert cluster.events("share_acquire")["count"].max() <= 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["poll", "ack", "release", "reject", "wait", "crash", "join"]),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_no_record_is_held_by_two_members_and_the_start_offset_never_skips_work(steps):
+    """Any interleaving of polls, acknowledgements, lock expiries, crashes and joins: a record
+    is acquired by at most one member at a time, everything below the start offset is done,
+    and nothing is delivered more than the limit."""
+    cluster = _cluster(n=10, **{"share.delivery.count.limit": 3})
+    members = [_member(cluster, max_poll_records=3) for _ in range(2)]
+    held: dict[int, list] = {0: [], 1: []}
+    group = cluster.share_groups.groups[GROUP]
+    tp = TopicPartition(TOPIC, 0)
+    for action, who in steps:
+        i = who % len(members)
+        m = members[i]
+        if m._closed:
+            continue
+        if action == "poll":
+            for r in held.get(i, []):
+                m.acknowledge(r, AcknowledgeType.RELEASE)
+            held[i] = m.poll(timeout=0.01)
+        elif action in ("ack", "release", "reject"):
+            kind = {"ack": "ACCEPT", "release": "RELEASE", "reject": "REJECT"}[action]
+            for r in held.get(i, []):
+                m.acknowledge(r, AcknowledgeType[kind])
+            held[i] = []
+            m.commit_sync()
+        elif action == "wait":
+            cluster.advance(16_000 * (who + 1))
+        elif action == "crash":
+            m.crash()
+            held[i] = []
+        elif action == "join" and len(members) < 4:
+            members.append(_member(cluster, max_poll_records=3))
+            held[len(members) - 1] = []
+        sp = group.share_partition(tp)
+        index = {c.member_id: n for n, c in enumerate(members)}
+        for offset, rec in sp.in_flight.items():
+            if rec.state is RecordState.ACQUIRED:  # held by a live member, from its last poll
+                owner = index[rec.member]
+                assert not members[owner]._closed
+                assert offset in [r.offset for r in held[owner]]
+        assert all(o >= sp.start_offset for o in sp.in_flight)
+        assert all(r.delivery_count <= 3 for r in sp.in_flight.values())
+        assert sp.start_offset <= sp.end_offset <= 10
