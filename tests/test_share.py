@@ -279,3 +279,15 @@ def test_no_record_is_held_by_two_members_and_the_start_offset_never_skips_work(
         assert all(o >= sp.start_offset for o in sp.in_flight)
         assert all(r.delivery_count <= 3 for r in sp.in_flight.values())
         assert sp.start_offset <= sp.end_offset <= 10
+
+
+def test_the_simulators_alter_configs_takes_group_resources_only():
+    from simkafka.clients import ConfigResource
+
+    admin = SimCluster().admin()
+    with pytest.raises(KafkaConfigurationError, match="GROUP resources"):
+        admin.alter_configs([ConfigResource("topic", TOPIC, {"retention.ms": 1})])
+    answer = admin.alter_configs(
+        [ConfigResource("group", GROUP, {"share.delivery.count.limit": 1})]
+    )
+    assert answer["group"][GROUP].startswith("[Error 40] InvalidConfigurationError")

@@ -193,3 +193,29 @@ def test_a_killed_members_records_come_back_at_once_as_on_the_simulator(kafka_bo
     assert held == [0, 1, 2] and before == []  # the killed member held all three
     assert again == [(0, 2), (1, 2), (2, 2)]
     assert waited < 10  # the lock is 30 s: released by the dropped connection, not the lock
+
+
+@pytest.mark.kafka
+def test_describe_configs_of_a_share_group_agrees_with_the_broker(kafka_bootstrap):
+    from simkafka.clients import ConfigResource
+
+    def described(cluster):
+        group = cluster.group_name("described")
+        configure_share_group(
+            cluster,
+            group,
+            {"share.auto.offset.reset": "earliest", "share.delivery.count.limit": 3},
+        )
+        answer = cluster.admin().describe_configs([ConfigResource("group", group)])
+        return {k: (v["value"], v["config_source"]) for k, v in answer["group"][group].items()}
+
+    with RealCluster(kafka_bootstrap) as cluster:
+        real = described(cluster)
+    assert (
+        described(SimCluster())
+        == real
+        == {
+            "share.auto.offset.reset": ("earliest", "DYNAMIC_GROUP_CONFIG"),
+            "share.delivery.count.limit": ("3", "DYNAMIC_GROUP_CONFIG"),
+        }
+    )

@@ -6,7 +6,15 @@ functions, and the record types and errors, named as in kafka-python.
 """
 
 from .assignors import ASSIGNORS, assign, rebalance_protocol
-from .clients import NewPartitions, NewTopic, SimAdmin, SimConsumer, SimProducer
+from .clients import (
+    ConfigResource,
+    ConfigResourceType,
+    NewPartitions,
+    NewTopic,
+    SimAdmin,
+    SimConsumer,
+    SimProducer,
+)
 from .cluster import EVENT_COLUMNS, SimCluster
 from .partitioners import (
     PARTITIONERS,
@@ -32,6 +40,8 @@ __all__ = [
     "AcknowledgeType",
     "EVENT_COLUMNS",
     "PARTITIONERS",
+    "ConfigResource",
+    "ConfigResourceType",
     "ConsumerRecord",
     "NewPartitions",
     "NewTopic",

@@ -7,6 +7,7 @@ so one experiment function runs unchanged on the simulator and on a real broker.
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 import random
@@ -21,6 +22,7 @@ from .errors import (
     FencedInstanceIdError,
     IllegalArgumentError,
     IllegalStateError,
+    InvalidConfigurationError,
     KafkaConfigurationError,
     KafkaError,
     MessageSizeTooLargeError,
@@ -1439,6 +1441,39 @@ class NewPartitions:
         self.new_assignments = new_assignments
 
 
+class ConfigResourceType(enum.IntEnum):
+    """Kinds of config resource, as kafka-python's ``kafka.admin.ConfigResourceType``."""
+
+    TOPIC = 2
+    BROKER = 4
+    GROUP = 32
+
+
+class ConfigResource:
+    """A resource and its configs, as kafka-python's ``kafka.admin.ConfigResource``."""
+
+    def __init__(self, resource_type: Any, name: str, configs: dict | None = None) -> None:
+        if isinstance(resource_type, str):
+            resource_type = ConfigResourceType[resource_type.upper()]
+        self.resource_type = ConfigResourceType(int(resource_type))
+        self.name = name
+        self.configs = configs
+
+    def __repr__(self) -> str:
+        return f"ConfigResource({self.resource_type.name}, {self.name!r}, {self.configs!r})"
+
+
+def _group_resources(config_resources: Iterable[Any], what: str) -> list[ConfigResource]:
+    out = [ConfigResource(r.resource_type, r.name, r.configs) for r in config_resources]
+    for r in out:
+        if r.resource_type is not ConfigResourceType.GROUP:
+            raise KafkaConfigurationError(
+                f"{what}: the simulator keeps configs of GROUP resources (share groups) only; "
+                "give a topic its configs at creation: NewTopic(name, 3, 1, topic_configs={...})"
+            )
+    return out
+
+
 #: The broker's default partition count (num.partitions) for a topic created with -1.
 DEFAULT_NUM_PARTITIONS = 1
 
@@ -1557,6 +1592,58 @@ class SimAdmin(_Closable):
     def describe_configs_for_topic(self, topic: str) -> dict[str, str]:
         cfg = self._cluster.topic_configs[self._cluster._logs(topic)[0].topic]
         return {name: str(getattr(cfg, attr)) for name, attr in cfg.NAMES.items() if attr}
+
+    @_requires_open
+    def alter_configs(
+        self, config_resources, validate_only=False, raise_on_unknown=True, incremental=None
+    ):
+        """Set share-group configs (``ConfigResource(ConfigResourceType.GROUP, group, {...})``),
+        checked as the broker checks them; ``{"group": {name: "OK" or the error}}``, as
+        kafka-python answers.
+
+        >>> from simkafka import SimCluster
+        >>> from simkafka.clients import ConfigResource
+        >>> admin = SimCluster().admin()
+        >>> admin.alter_configs([ConfigResource("group", "g", {"share.auto.offset.reset": "earliest"})])
+        {'group': {'g': 'OK'}}
+        >>> admin.describe_configs([ConfigResource("group", "g")])["group"]["g"]["share.auto.offset.reset"]["value"]
+        'earliest'
+        """
+        from .share import set_share_group_config
+
+        out: dict[str, dict[str, str]] = {"group": {}}
+        for r in _group_resources(config_resources, "alter_configs"):
+            try:
+                set_share_group_config(self._cluster, r.name, r.configs or {}, validate_only)
+                out["group"][r.name] = "OK"
+            except InvalidConfigurationError as exc:
+                out["group"][r.name] = str(exc)
+        return out
+
+    @_requires_open
+    def describe_configs(self, config_resources, include_synonyms=False, config_filter="modified"):
+        """A group's configs: ``{"group": {name: {key: {"value": ..., ...}}}}``; with
+        ``config_filter="modified"`` (kafka-python's default) only those set on the group."""
+        from .share import share_group_configs
+
+        out: dict[str, dict[str, dict]] = {"group": {}}
+        for r in _group_resources(config_resources, "describe_configs"):
+            found = share_group_configs(
+                self._cluster, r.name, modified_only=config_filter == "modified"
+            )
+            if r.configs is not None:
+                found = {k: v for k, v in found.items() if k in r.configs}
+            out["group"][r.name] = {
+                k: {
+                    "value": str(v),
+                    "read_only": False,
+                    "config_source": "DYNAMIC_GROUP_CONFIG" if modified else "DEFAULT_CONFIG",
+                    "is_sensitive": False,
+                    "synonyms": [],
+                }
+                for k, (v, modified) in found.items()
+            }
+        return out
 
     @_requires_open
     def list_groups(self, broker_ids=None, states_filter=None, types_filter=None) -> list[dict]:

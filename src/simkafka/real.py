@@ -103,6 +103,16 @@ def _koffset(value: Any) -> Any:
     return OffsetAndMetadata(offset, metadata or "", epoch[0] if epoch else -1)
 
 
+def _kresource(resource: Any) -> Any:
+    """kafka-python's ConfigResource for simkafka's (same type numbers, name and configs)."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    if isinstance(resource, ConfigResource):
+        return resource
+    kind = ConfigResourceType(int(resource.resource_type))
+    return ConfigResource(kind, resource.name, resource.configs)
+
+
 def _broker_message(text: str) -> str:
     """The broker's own words from kafka-python's "Request ... failed with response ..." text."""
     found = re.search(r"error_message=(['\"])(.+?)\1", text)
@@ -294,6 +304,22 @@ class RealAdmin(_Wrapper):
         with self._errors():
             return self._client.delete_records(
                 converted, timeout_ms or self._cluster.timeout_ms, partition_leader_id
+            )
+
+    def alter_configs(self, config_resources: Iterable[Any], *args: Any, **kw: Any) -> dict:
+        """kafka-python's alter_configs for simkafka's ConfigResource too; a group's configs
+        are removed with the group when the cluster closes."""
+        resources = [_kresource(r) for r in config_resources]
+        for r in resources:
+            if r.resource_type.name == "GROUP":
+                self._cluster._groups.add(r.name)
+        with self._errors():
+            return self._client.alter_configs(resources, *args, **kw)
+
+    def describe_configs(self, config_resources: Iterable[Any], *args: Any, **kw: Any) -> dict:
+        with self._errors():
+            return self._client.describe_configs(
+                [_kresource(r) for r in config_resources], *args, **kw
             )
 
     def __getattr__(self, name: str) -> Any:
@@ -694,14 +720,6 @@ class RealCluster:
         self._groups.add(consumer.group_id)
         self._clients.append(consumer)
         return consumer
-
-    def alter_share_group_config(self, group_id: str, configs: dict[str, Any]) -> None:
-        """Set a share group's configs (see :func:`simkafka.share.configure_share_group`)."""
-        from .real_share import alter_share_group_config
-
-        self._check_open()
-        self._groups.add(group_id)
-        alter_share_group_config(self.bootstrap, group_id, configs)
 
     def _internal_admin(self) -> RealAdmin:
         if self._admin is None or self._admin._client._closed:

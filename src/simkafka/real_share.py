@@ -5,15 +5,15 @@ kafka-python has no share consumer; confluent-kafka 2.16 (librdkafka 2.16) has
 gives it :class:`simkafka.share.SimShareConsumer`'s shape: snake_case configuration,
 ``poll(timeout)`` returning :class:`simkafka.share.ShareRecord` s, ``acknowledge(record,
 AcknowledgeType.X)``, ``commit_sync`` answering per partition with ``None`` or simkafka's
-error, and a missing broker as the course's one line. Share-group configs are set on the GROUP
-resource with confluent-kafka's ``incremental_alter_configs`` (:func:`alter_share_group_config`).
+error, and a missing broker as the course's one line. Share-group configs are set with the admin's
+``alter_configs`` on the GROUP resource (kafka-python does that: :func:`~simkafka.share.configure_share_group`).
 
 confluent-kafka is imported only inside functions, so ``import simkafka`` works without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from . import errors as _errors
@@ -50,41 +50,6 @@ def _error(err: Any) -> Exception:
     code = err.code() if hasattr(err, "code") else None
     cls = _BY_ERRNO.get(code, KafkaError)
     return cls(err.str() if hasattr(err, "str") else str(err))
-
-
-def alter_share_group_config(bootstrap: str, group_id: str, configs: Mapping[str, Any]) -> None:
-    """Set share-group configs on the broker (incremental alter configs, GROUP resource)."""
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import (
-        AdminClient,
-        AlterConfigOpType,
-        ConfigEntry,
-        ConfigResource,
-        ResourceType,
-    )
-
-    if not kafka_available(bootstrap, timeout=2.0):
-        raise not_reachable(bootstrap)
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-    entries = [
-        ConfigEntry(k, str(v), incremental_operation=AlterConfigOpType.SET)
-        for k, v in configs.items()
-    ]
-    resource = ConfigResource(ResourceType.GROUP, group_id, incremental_configs=entries)
-    try:
-        admin.incremental_alter_configs([resource], request_timeout=10)[resource].result(timeout=10)
-    except KafkaException as exc:
-        raise _error(exc.args[0]) from exc
-
-
-def describe_share_group_config(bootstrap: str, group_id: str) -> dict[str, str]:
-    """The group's ``share.*`` configs as the broker reports them."""
-    from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
-
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-    resource = ConfigResource(ResourceType.GROUP, group_id)
-    found = admin.describe_configs([resource], request_timeout=10)[resource].result(timeout=10)
-    return {k: v.value for k, v in sorted(found.items()) if k.startswith("share.")}
 
 
 class RealShareConsumer:

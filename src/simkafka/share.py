@@ -233,6 +233,8 @@ class ShareGroup:
         self.broker = broker
         self.group_id = group_id
         self.config = dict(SHARE_GROUP_DEFAULTS)
+        #: the configs set on this group (alter_configs), as describe_configs reports them
+        self.modified: set[str] = set()
         self.members: dict[str, _Member] = {}
         self.partitions: dict[TopicPartition, SharePartition] = {}
         self.epoch = 0
@@ -514,8 +516,9 @@ def _share_groups(cluster: SimCluster) -> ShareGroups:
 
 def configure_share_group(cluster: Any, group_id: str, configs: Mapping[str, Any]) -> None:
     """Set share-group configs (``share.auto.offset.reset``, ``share.record.lock.duration.ms``,
-    ...) on either backend: what the admin's incremental alter configs on the GROUP resource
-    does. ``group_id`` is the backend's name for the group.
+    ...) on either backend, with the admin's ``alter_configs`` on the GROUP resource (on a
+    broker, IncrementalAlterConfigs); ``group_id`` is the backend's name for the group. A
+    value the broker refuses raises InvalidConfigurationError with its reason.
 
     >>> from simkafka import SimCluster
     >>> configure_share_group(SimCluster(), "g", {"share.record.lock.duration.ms": 1000})
@@ -523,10 +526,26 @@ def configure_share_group(cluster: Any, group_id: str, configs: Mapping[str, Any
     ...
     simkafka.errors.InvalidConfigurationError: [Error 40] InvalidConfigurationError: share.record.lock.duration.ms=1000 is outside the broker's bounds 15000..60000: share.record.lock.duration.ms must be between group.share.min.record.lock.duration.ms and group.share.max.record.lock.duration.ms (static broker configs)
     """
-    if not hasattr(cluster, "share_groups"):
-        cluster.alter_share_group_config(group_id, dict(configs))
-        return
-    group = _share_groups(cluster).group(group_id)
+    from .clients import ConfigResource, ConfigResourceType
+
+    admin = cluster.admin()
+    try:
+        resource = ConfigResource(ConfigResourceType.GROUP, group_id, {**configs})
+        answer = admin.alter_configs([resource])["group"][group_id]
+    finally:
+        admin.close()
+    if answer != "OK":
+        text = str(answer)
+        prefix = "[Error 40] InvalidConfigurationError: "
+        raise InvalidConfigurationError(text[len(prefix) :] if text.startswith(prefix) else text)
+
+
+def set_share_group_config(
+    cluster: SimCluster, group_id: str, configs: Mapping[str, Any], validate_only: bool = False
+) -> None:
+    """The simulated broker's side of ``alter_configs`` for a GROUP resource: each value
+    checked as Kafka 4.3.1 checks it, all or nothing."""
+    checked = {}
     for name, value in configs.items():
         if name not in SHARE_GROUP_DEFAULTS:
             raise InvalidConfigurationError(
@@ -546,8 +565,25 @@ def configure_share_group(cluster: Any, group_id: str, configs: Mapping[str, Any
                     f"between group.{name.replace('share.', 'share.min.', 1)} and "
                     f"group.{name.replace('share.', 'share.max.', 1)} (static broker configs)"
                 )
+        checked[name] = value
+    if validate_only:
+        return
+    group = _share_groups(cluster).group(group_id)
+    for name, value in checked.items():
         group.config[name] = value
+        group.modified.add(name)
         cluster.record_event("share_group_config", group=group_id, detail=f"{name}={value}")
+
+
+def share_group_configs(
+    cluster: SimCluster, group_id: str, modified_only: bool = True
+) -> dict[str, tuple[Any, bool]]:
+    """``{config: (value, set on the group?)}`` for a share group (defaults for an unknown one)."""
+    groups = cluster.share_groups
+    group = None if groups is None else groups.groups.get(group_id)
+    config = SHARE_GROUP_DEFAULTS if group is None else group.config
+    modified = set() if group is None else group.modified
+    return {k: (v, k in modified) for k, v in config.items() if not modified_only or k in modified}
 
 
 class SimShareConsumer:
