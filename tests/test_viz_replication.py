@@ -67,6 +67,18 @@ def test_timeline_shades_the_leaderless_stretch_per_backend() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["simulator", "slower"]
 
 
+def test_an_instant_failover_reads_as_an_instant_not_a_full_axis() -> None:
+    # A simulated controlled shutdown: every event at 0 ms.
+    timeline = failover.leader_failover("sim").attrs["timeline"]
+    assert set(timeline["time_ms"]) == {0}
+    ax = viz.failover_timeline(timeline).axes[0]
+    left, right = ax.get_xlim()
+    assert right >= 1.0
+    for span in (c for c in ax.collections if (c.get_gid() or "").startswith("span-")):
+        xs = [x for x, _ in span.get_paths()[0].vertices]
+        assert max(xs) - min(xs) <= 0.05 * (right - left)
+
+
 def test_wrong_table_names_its_columns() -> None:
     with pytest.raises(ValueError, match="replica_logs\\(\\) needs a table with columns"):
         viz.replica_logs(pd.DataFrame({"partition": [0]}))

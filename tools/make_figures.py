@@ -5,7 +5,9 @@
 Each drawing is made from the simulator (``<name>-sim.png``); where Kafka (and, for the
 log-versus-queue drawing, RabbitMQ) answers, the same scenario runs on the real broker too
 (``<name>-kafka.png``). Drawings with no real-broker table (time-based retention, lag
-sampled from ``group_state``) are simulator-only.
+sampled from ``group_state``) are simulator-only. The replication drawings (notebook 10) are
+made from three simulated brokers; their real counterparts need the three-node cluster and
+are drawn by notebook 10 itself.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simkafka import NewTopic, SimCluster, TopicPartition, brokers, viz
+from simkafka import NewTopic, SimCluster, TopicPartition, brokers, failover, viz
 from simkafka.experiments import (
     keyed_routing,
     log_versus_queue,
@@ -152,6 +154,30 @@ def log_versus_queue_figure(cluster: Any) -> Any:
     return viz.log_versus_queue(log_versus_queue(cluster, queue, n_events=12))
 
 
+def log_versus_queue_share(cluster: Any) -> Any:
+    """The same, with a fourth column: a share group of three members (notebook 11)."""
+    queue = "sim" if isinstance(cluster, SimCluster) else "real"
+    return viz.log_versus_queue(log_versus_queue(cluster, queue, n_events=12, share_group=True))
+
+
+def replica_logs(_cluster: Any) -> Any:
+    """Notebook 10's three brokers, then broker 3 stopped while 6 more records arrive."""
+    cluster = failover.sim_cluster(seed=1)
+    cluster.create_topic("payments", partitions=3, replication_factor=3)
+    producer = cluster.producer(acks="all", value_serializer=str.encode)
+    for i in range(6):
+        producer.send("payments", value=f"payment-{i}", partition=i % 3).get()
+    cluster.stop_broker(3)
+    for i in range(6, 12):
+        producer.send("payments", value=f"payment-{i}", partition=i % 3).get()
+    return viz.replica_logs(cluster.replica_logs("payments"))
+
+
+def failover_timeline(_cluster: Any) -> Any:
+    """Notebook 10's acks=1 loss on the simulator: followers frozen, the leader killed."""
+    return viz.failover_timeline({"simulator": failover.acks_one_loss("sim").attrs["timeline"]})
+
+
 #: name -> (scenario, runs on a real broker, needs RabbitMQ too)
 FIGURES: dict[str, tuple[Callable[[Any], Any], bool, bool]] = {
     "partition-logs": (partition_logs, True, False),
@@ -165,6 +191,9 @@ FIGURES: dict[str, tuple[Callable[[Any], Any], bool, bool]] = {
     "retention-segments": (retention_segments, False, False),
     "retention-replay": (retention_replay, True, False),
     "log-versus-queue": (log_versus_queue_figure, True, True),
+    "log-versus-queue-share": (log_versus_queue_share, True, True),
+    "replica-logs": (replica_logs, False, False),
+    "failover-timeline": (failover_timeline, False, False),
 }
 
 

@@ -1566,6 +1566,11 @@ def failover_timeline(
                 ha="center",
                 va="top",
             )
+    # At least a second wide: a simulated controlled shutdown moves leadership in 0 ms, and
+    # its spans must read as instants, not fill the axis.
+    last = max((ms / 1000.0 for frame in lanes.values() for ms in frame["time_ms"]), default=0)
+    right = max(1.0, 1.05 * last)
+    ax.set_xlim(-0.02 * right, right)
     ax.set_yticks(range(len(lanes)), list(lanes))
     ax.set_ylim(len(lanes) - 0.5, -1.3)
     ax.set_xlabel("seconds since the experiment began")
