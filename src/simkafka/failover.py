@@ -169,6 +169,7 @@ class RealReplicatedCluster(RealCluster):
         for node in sorted(self._paused):
             with contextlib.suppress(Exception):
                 self._nodes.pause_node(node, resume=True)
+        restarted = bool(self._stopped)
         for node in sorted(self._stopped):
             with contextlib.suppress(Exception):
                 self._nodes.start_node(node)
@@ -177,7 +178,24 @@ class RealReplicatedCluster(RealCluster):
         if self._offsets is not None:
             self._offsets.close()
             self._offsets = None
+        if restarted:
+            self._await_every_broker()
         super().close()
+
+    def _await_every_broker(self, timeout_s: float = 15.0) -> None:
+        """Until every node is a registered, unfenced broker again (or ``timeout_s``): a node
+        that answers on its port may not be, and the admin's requests to it (deleting this
+        run's topics) then fail with UnknownBrokerIdError."""
+        deadline = time.monotonic() + timeout_s
+        expected = set(self._nodes.NODES)
+        while time.monotonic() < deadline:
+            try:
+                found = self._internal_admin()._client.describe_cluster()["brokers"]
+            except Exception:
+                found = []
+            if {b["broker_id"] for b in found if not b.get("is_fenced")} >= expected:
+                return
+            time.sleep(0.2)
 
 
 @contextlib.contextmanager
