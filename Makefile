@@ -1,6 +1,7 @@
 # simkafka: two commands for a fresh machine.
 #   make lab    open the course in JupyterLab (simulator; no broker needed)
-#   make test   run every test; starts Kafka and RabbitMQ if needed and stops what it started
+#   make test   run every test; starts Kafka, RabbitMQ and the three-node cluster if needed, and
+#               stops what it started
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv

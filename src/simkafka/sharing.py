@@ -475,8 +475,10 @@ def share_side(cluster: Any, events: list[tuple[str, str]]) -> tuple[list[dict],
 
 def share_column_facts(frame: pd.DataFrame) -> pd.DataFrame:
     """What must agree in :func:`~simkafka.experiments.log_versus_queue`'s share-group column
-    (who got which record, and so the order, depends on timing on a real broker): copies per
-    member, records left in the log, replay, and the checker's lost and duplicated counts.
+    (who got which record, and so the order, depends on timing on a real broker): deliveries
+    in all (each member's copies summed), records left in the log, replay, the redeliveries,
+    and the checker's lost and duplicated counts, each a row (``DataFrame.equals`` ignores
+    ``attrs``, so nothing that must agree is kept only there).
     """
     import pandas as pd
 
@@ -485,8 +487,18 @@ def share_column_facts(frame: pd.DataFrame) -> pd.DataFrame:
     share = frame[frame.system == "kafka-share-group"]
     out = pd.DataFrame(
         {
-            "fact": ["redelivered", "lost", "duplicated"],
+            "fact": [
+                "deliveries",
+                "left_after_reading",
+                "replay_possible",
+                "redelivered",
+                "lost",
+                "duplicated",
+            ],
             "value": [
+                str(sum(facts["copies_per_reader"].values())),
+                str(facts["left_after_reading"]),
+                str(facts["replay_possible"]),
                 str(int(share["redelivered"].sum())),
                 str(check["lost"]),
                 str(check["duplicated"]),

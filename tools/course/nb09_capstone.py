@@ -417,9 +417,10 @@ Two more things a real outbox publisher needs:
     ),
     md(
         """
-## The course in ten lines
+## The course so far
 
-You have finished the course. What each notebook showed:
+You have finished the core of the course; notebooks 10 and 11 go further. What each notebook
+showed:
 
 - [00 - Setup](00-setup.ipynb): the simulator runs anywhere; the real Kafka and RabbitMQ are
   optional.
@@ -442,18 +443,21 @@ You have finished the course. What each notebook showed:
   update.
 - 09 - Capstone (here): a design of keys, partitions and groups, checked on both backends;
   an outbox that keeps each account's order from the database to the topic.
+- [10 - Replication and failover](10-replication-and-failover.ipynb) (next): three brokers,
+  the ISR and the high watermark, `acks` and `min.insync.replicas`, brokers stopped and
+  crashed on a real three-node cluster.
+- [11 - Share groups](11-share-groups.ipynb): Kafka's own queues (KIP-932), many members
+  on one partition, acknowledged record by record.
 
 ## Where to go next
 
 - Run the course's broker cells if you have not: [00 - Setup](00-setup.ipynb) says how to
   start Kafka and RabbitMQ.
 - What this course left out, in Kafka's own documentation:
-  [replication](https://kafka.apache.org/documentation/#replication) and `acks` (every topic
-  here had one copy on one broker; production topics usually keep three), the idempotent
-  producer and transactions
+  the idempotent producer and transactions
   ([delivery semantics](https://kafka.apache.org/documentation/#semantics)),
-  [log compaction](https://kafka.apache.org/documentation/#compaction), share groups
-  (notebook [06](06-log-versus-queue.ipynb)), Kafka Connect and Kafka Streams.
+  [log compaction](https://kafka.apache.org/documentation/#compaction), Kafka Connect and
+  Kafka Streams. (Replication has notebook 10; share groups notebook 11.)
 - Kafka's [design](https://kafka.apache.org/documentation/#design) and
   [consumer configuration](https://kafka.apache.org/documentation/#consumerconfigs) pages,
   now that the words in them are familiar.
@@ -535,6 +539,9 @@ message bodies were held once in memory, shared between the queues. And two thin
 article takes for granted only hold if you build them: a value format that can change shape
 (a schema, aliases, defaults), and an order per key that starts in the database (an outbox
 published per key).
+
+**Next:** [10 - Replication and failover](10-replication-and-failover.ipynb): what happens
+when a broker dies.
 """
     ),
 ]

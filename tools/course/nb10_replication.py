@@ -24,7 +24,8 @@ acknowledged records a failover can lose.
 optional (`make brokers-up NODES=3`; its cells print one line and move on without it).
 
 The story: PlayBall's *payments service* writes every payment to `payments`. Until now every
-topic in the course lived on one broker: if it died, the topic was gone. Production clusters
+topic in the course lived on one broker: while it was down, the topic was unavailable, and
+if its disk was lost, so were the records. Production clusters
 have several brokers and keep three copies of each partition. This notebook breaks brokers on
 purpose, first on the simulator, then on a real three-node cluster, and compares the two.
 """
@@ -325,8 +326,9 @@ If every replica in the ISR is gone, the controller has a choice:
 
 Kafka 4.x adds **eligible leader replicas** (ELR, KIP-966, on by default for clusters
 formatted by 4.1 or later; the course's 4.3.1 cluster reports
-`eligible.leader.replicas.version=1`): replicas that left the ISR while it was below
-`min.insync.replicas` stay eligible, because the high watermark could not pass them. When the
+`eligible.leader.replicas.version=1`): a replica that leaves the ISR when the ISR is at or
+below `min.insync.replicas` stays eligible, because the high watermark (which cannot advance
+while the ISR is below `min.insync.replicas`) could not pass it. When the
 ISR is empty the controller elects from the ELR first, then the last leader if it is back,
 and only then, if allowed, any replica. A broker that crashed (SIGKILL) leaves the ELR when
 it registers again.
@@ -463,8 +465,10 @@ today: the three-node cluster starts in 4-7 s; the three real experiments take a
   replicas) and loses nothing acknowledged with `acks=all`; an unclean one can lose it.
 - Three combined nodes tolerate one failure, not two: the metadata quorum needs a majority.
 
-**Next:** back to [09 - Capstone](09-capstone.ipynb): which of PlayBall's topics need
-`replication_factor=3, min.insync.replicas=2` and `acks="all"`, and which can afford less?
+A question to take back to [09 - Capstone](09-capstone.ipynb): which of PlayBall's topics
+need `replication_factor=3, min.insync.replicas=2` and `acks="all"`, and which can afford less?
+
+**Next:** [11 - Share groups](11-share-groups.ipynb): Kafka's own queues.
 """
     ),
 ]

@@ -84,6 +84,10 @@ A share-group member acknowledges **each record**, not an offset:
 | `RELEASE` | not now | available again, to any member, its `delivery_count` + 1 on the next delivery |
 | `REJECT` | cannot be processed | archived: never delivered again |
 
+Kafka 4.2's Java client adds a fourth type, `RENEW` (KIP-1222): not an outcome but "still
+working on it", which restarts the record's acquisition lock. Neither the simulator nor the
+course's client (confluent-kafka) has it, so a slow member here can only finish in time.
+
 A record delivered `share.delivery.count.limit` times (5 by default, at least 2) is archived
 too: a *poison* record stops coming back. `acknowledgements` accepts offset 0, releases
 offset 1 every time, and rejects offset 2, with the limit at 2.
@@ -156,7 +160,8 @@ An acquired record is locked for `share.record.lock.duration.ms` (30 s by defaul
 broker refuses less than 15 s, its `group.share.min.record.lock.duration.ms`). A member that
 stalls, alive but never acknowledging, loses its records when the lock runs out: another
 member gets them, `delivery_count` 2. The simulator waits on its simulated clock, so this
-takes no time here (on the real broker, about 20 s).
+takes no time here. On the real broker it takes the whole lock, at least 15 s: this notebook
+does not run it there; tests/test_sharing.py does, and it took about 20 s on the course machine.
 """
     ),
     golden(
@@ -227,11 +232,21 @@ In RabbitMQ the acknowledged messages are gone. The redelivered record also land
 place: the share group hands the released record out first (lowest offset first), RabbitMQ
 puts it back at the head of its queue, behind the message the second consumer already holds.
 
+**Order is not kept, though "order kept" printed True above.** Members of a share group work
+on records of the same partition at the same time, so nothing orders one account's events
+across members: a share group gives up per-key order to share the work. The simulator's
+members take strict turns, so in this run each record happened to arrive in offset order; on
+the real broker the same column came out `order_kept False` (section 6). When one account's
+events must be processed in order, as for notebook 09's `groups-service`, use a consumer
+group.
+
 ## 6. The same on the real broker
 
 The same experiments on Kafka 4.3.1. Who gets which record depends on timing there, so the
 cell compares what must agree: every record processed once, how many members had work and per
-partition, the acknowledgements, and the redelivery counts (`must_agree`).
+partition, the acknowledgements, and the redelivery counts (`must_agree`); for the four
+columns, the deliveries in all, the records left, replay, the redelivered, lost and duplicated
+(`share_column_facts`), not who got what and in which order.
 """
     ),
     code(
