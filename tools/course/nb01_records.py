@@ -224,73 +224,6 @@ still at offset 2: offsets are never renumbered or reused, so an offset names on
 forever. The log start offset moved to 2, the log end offset did not move, and partition 2
 now keeps one record.
 
-## Exercises
-
-Use a fresh `SimCluster` in each exercise, so the cluster above stays as it is.
-"""
-    ),
-    exercise(
-        """
-**Exercise 1.** Create a topic `user-accounts` with **4** partitions on a new
-`SimCluster(seed=2)`. Send three events for `acct-7` (`created`, `email-changed`,
-`deleted`) and one for `acct-8` (`created`). Before you run it, write down which offsets
-the `acct-7` events get. Then print the `partitions` table: which partitions are empty?
-"""
-    ),
-    solution(
-        """
-ex1 = SimCluster(seed=2)
-ex1.admin().create_topics([NewTopic("user-accounts", num_partitions=4, replication_factor=1)])
-ex1_producer = ex1.producer(key_serializer=str.encode, value_serializer=str.encode)
-ex1_events = [
-    ("acct-7", "created"),
-    ("acct-7", "email-changed"),
-    ("acct-7", "deleted"),
-    ("acct-8", "created"),
-]
-for account, event in ex1_events:
-    ex1_meta = ex1_producer.send("user-accounts", key=account, value=event).get()
-    print(f"{account} {event:14} -> partition {ex1_meta.partition}, offset {ex1_meta.offset}")
-print(ex1.partitions("user-accounts")[OFFSETS].to_string(index=False))
-# acct-7's events get offsets 0, 1, 2 of one partition; partitions no key mapped to stay empty
-# (log start offset = log end offset = 0).
-"""
-    ),
-    exercise(
-        """
-**Exercise 2.** On a new `SimCluster(seed=3)` with a 3-partition `user-accounts`, send the
-eight events of this notebook (`acct-1 created` first, then `EVENTS`). Then, in one
-`delete_records` call, delete the records below offset 1 in partition 0 and below offset 2
-in partition 2. Predict first: how many records are kept, and what are each partition's log
-start and log end offsets? Check with the `partitions` table. Then read partition 0 from its
-beginning (`seek_to_beginning`): which offset comes first?
-"""
-    ),
-    solution(
-        """
-ex2 = SimCluster(seed=3)
-ex2_admin = ex2.admin()
-ex2_admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication_factor=1)])
-ex2_producer = ex2.producer(key_serializer=str.encode, value_serializer=str.encode)
-for account, event in [("acct-1", "created"), *EVENTS]:
-    ex2_producer.send("user-accounts", key=account, value=event).get()
-_ = ex2_admin.delete_records(
-    {TopicPartition("user-accounts", 0): 1, TopicPartition("user-accounts", 2): 2}
-)
-print(ex2.partitions("user-accounts")[OFFSETS].to_string(index=False))
-
-ex2_reader = ex2.consumer(group_id=None)
-ex2_p0 = TopicPartition("user-accounts", 0)
-ex2_reader.assign([ex2_p0])
-ex2_reader.seek_to_beginning(ex2_p0)
-ex2_batch = ex2_reader.poll(timeout_ms=100)[ex2_p0]
-print("partition 0 from its start:", [(r.offset, r.value.decode()) for r in ex2_batch])
-# 5 of 8 records kept. Log start offsets 1, 0, 2; log end offsets 3, 2, 3: deleting never
-# moves the end. Partition 0 now starts at offset 1 (acct-9 created); nothing is renumbered.
-"""
-    ),
-    md(
-        """
 ## 5. The same on real Kafka
 
 The same steps on a real broker, with `RealCluster`: it has the same `admin()`,
@@ -488,7 +421,77 @@ producer and consumer needs the schema (Avro bytes mean nothing without it); a r
 breaks old readers (`old reader, new data`), so a rename is really an add and a later
 remove; and without the alias, or with a lenient writer, the e-mail is lost with no error.
 JSON loses it silently too: nothing checks it at all.
+"""
+    ),
+    md(
+        """
+## Exercises
 
+Use a fresh `SimCluster` in each exercise, so the cluster above stays as it is.
+"""
+    ),
+    exercise(
+        """
+**Exercise 1.** Create a topic `user-accounts` with **4** partitions on a new
+`SimCluster(seed=2)`. Send three events for `acct-7` (`created`, `email-changed`,
+`deleted`) and one for `acct-8` (`created`). Before you run it, write down which offsets
+the `acct-7` events get. Then print the `partitions` table: which partitions are empty?
+"""
+    ),
+    solution(
+        """
+ex1 = SimCluster(seed=2)
+ex1.admin().create_topics([NewTopic("user-accounts", num_partitions=4, replication_factor=1)])
+ex1_producer = ex1.producer(key_serializer=str.encode, value_serializer=str.encode)
+ex1_events = [
+    ("acct-7", "created"),
+    ("acct-7", "email-changed"),
+    ("acct-7", "deleted"),
+    ("acct-8", "created"),
+]
+for account, event in ex1_events:
+    ex1_meta = ex1_producer.send("user-accounts", key=account, value=event).get()
+    print(f"{account} {event:14} -> partition {ex1_meta.partition}, offset {ex1_meta.offset}")
+print(ex1.partitions("user-accounts")[OFFSETS].to_string(index=False))
+# acct-7's events get offsets 0, 1, 2 of one partition; partitions no key mapped to stay empty
+# (log start offset = log end offset = 0).
+"""
+    ),
+    exercise(
+        """
+**Exercise 2.** On a new `SimCluster(seed=3)` with a 3-partition `user-accounts`, send the
+eight events of this notebook (`acct-1 created` first, then `EVENTS`). Then, in one
+`delete_records` call, delete the records below offset 1 in partition 0 and below offset 2
+in partition 2. Predict first: how many records are kept, and what are each partition's log
+start and log end offsets? Check with the `partitions` table. Then read partition 0 from its
+beginning (`seek_to_beginning`): which offset comes first?
+"""
+    ),
+    solution(
+        """
+ex2 = SimCluster(seed=3)
+ex2_admin = ex2.admin()
+ex2_admin.create_topics([NewTopic("user-accounts", num_partitions=3, replication_factor=1)])
+ex2_producer = ex2.producer(key_serializer=str.encode, value_serializer=str.encode)
+for account, event in [("acct-1", "created"), *EVENTS]:
+    ex2_producer.send("user-accounts", key=account, value=event).get()
+_ = ex2_admin.delete_records(
+    {TopicPartition("user-accounts", 0): 1, TopicPartition("user-accounts", 2): 2}
+)
+print(ex2.partitions("user-accounts")[OFFSETS].to_string(index=False))
+
+ex2_reader = ex2.consumer(group_id=None)
+ex2_p0 = TopicPartition("user-accounts", 0)
+ex2_reader.assign([ex2_p0])
+ex2_reader.seek_to_beginning(ex2_p0)
+ex2_batch = ex2_reader.poll(timeout_ms=100)[ex2_p0]
+print("partition 0 from its start:", [(r.offset, r.value.decode()) for r in ex2_batch])
+# 5 of 8 records kept. Log start offsets 1, 0, 2; log end offsets 3, 2, 3: deleting never
+# moves the end. Partition 0 now starts at offset 1 (acct-9 created); nothing is renumbered.
+"""
+    ),
+    md(
+        """
 ## Recap
 
 - A **record** is a key, a value (both bytes), a timestamp and headers.
