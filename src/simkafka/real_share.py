@@ -20,7 +20,7 @@ from . import errors as _errors
 from .brokers import kafka_available
 from .errors import BrokerNotAvailableError, IllegalStateError, KafkaConfigurationError, KafkaError
 from .records import TopicPartition
-from .share import SHARE_CONSUMER_DEFAULTS, AcknowledgeType, ShareRecord
+from .share import SHARE_CONSUMER_DEFAULTS, AcknowledgeType, ShareRecord, _ShareConsumerBase
 
 #: simkafka's share consumer names -> librdkafka's.
 _CONFIG_NAMES = {
@@ -52,7 +52,7 @@ def _error(err: Any) -> Exception:
     return cls(err.str() if hasattr(err, "str") else str(err))
 
 
-class RealShareConsumer:
+class RealShareConsumer(_ShareConsumerBase):
     """confluent-kafka's ShareConsumer with :class:`~simkafka.share.SimShareConsumer`'s shape."""
 
     def __init__(self, bootstrap: str, *topics: str, **config: Any) -> None:
@@ -79,16 +79,6 @@ class RealShareConsumer:
         self._closed = False
         if topics:
             self.subscribe(list(topics))
-
-    @property
-    def group_id(self) -> str:
-        return self.config["group_id"]
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise IllegalStateError(
-                "this share consumer is closed; create a new one with cluster.share_consumer()"
-            )
 
     def subscribe(self, topics: Iterable[str]) -> None:
         self._check_open()

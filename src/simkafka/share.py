@@ -586,7 +586,24 @@ def share_group_configs(
     return {k: (v, k in modified) for k, v in config.items() if not modified_only or k in modified}
 
 
-class SimShareConsumer:
+class _ShareConsumerBase:
+    """What the simulator's share consumer and the real one's adapter share."""
+
+    config: dict[str, Any]
+    _closed: bool
+
+    @property
+    def group_id(self) -> str:
+        return self.config["group_id"]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IllegalStateError(
+                "this share consumer is closed; create a new one with cluster.share_consumer()"
+            )
+
+
+class SimShareConsumer(_ShareConsumerBase):
     """A share consumer shaped like confluent-kafka's ``ShareConsumer``.
 
     ``poll(timeout)`` (seconds) returns a list of :class:`ShareRecord`. In ``explicit``
@@ -624,16 +641,6 @@ class SimShareConsumer:
         self._joined = False
         if topics:
             self.subscribe(list(topics))
-
-    @property
-    def group_id(self) -> str:
-        return self.config["group_id"]
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise IllegalStateError(
-                "this share consumer is closed; create a new one with cluster.share_consumer()"
-            )
 
     def subscribe(self, topics: Iterable[str]) -> None:
         self._check_open()
